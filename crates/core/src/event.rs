@@ -1,0 +1,607 @@
+//! Events: what each act says, and its canonical payload bytes.
+//!
+//! A payload is what the author signs. It opens with a domain tag, the format
+//! version, the ledger id and the event kind, so a signature made for one
+//! ledger or one kind can never be replayed as another. `docs/FORMAT.md`
+//! gives the byte layout of every kind; [`Payload::decode`] accepts exactly
+//! those bytes and nothing else.
+
+use crate::codec::{check_range, DecodeError, Reader, Writer};
+use crate::limits::*;
+use crate::{Hash, PublicKey};
+
+/// The eight bytes that open every payload.
+pub const PAYLOAD_MAGIC: &[u8; 8] = b"DAUYSEVT";
+/// The format version this crate reads and writes.
+pub const FORMAT_VERSION: u16 = 1;
+
+/// The kind of an event, as its tag byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[repr(u8)]
+pub enum EventKind {
+    /// Genesis: the jurisdiction, the role keys and the rules.
+    LedgerOpened = 1,
+    /// The commission enrols one or more voters.
+    VotersEnrolled = 2,
+    /// The commission removes a voter.
+    VoterRemoved = 3,
+    /// A voter files a petition.
+    PetitionFiled = 4,
+    /// A voter supports a petition.
+    PetitionSupported = 5,
+    /// The commission records supports collected and verified on paper.
+    PaperSupportsRecorded = 6,
+    /// The initiator withdraws a petition.
+    PetitionWithdrawn = 7,
+    /// The commission admits one screened text by its content hash.
+    ContentAdmitted = 8,
+    /// The council rules on a petition.
+    CouncilRuled = 9,
+    /// The commission calls a referendum on a rejected petition.
+    ReferendumCalled = 10,
+    /// A voter casts a ballot.
+    BallotCast = 11,
+    /// The commission declares a referendum's result.
+    ResultDeclared = 12,
+}
+
+impl EventKind {
+    /// The kind for a tag byte.
+    pub fn from_tag(tag: u8) -> Option<Self> {
+        use EventKind::*;
+        Some(match tag {
+            1 => LedgerOpened,
+            2 => VotersEnrolled,
+            3 => VoterRemoved,
+            4 => PetitionFiled,
+            5 => PetitionSupported,
+            6 => PaperSupportsRecorded,
+            7 => PetitionWithdrawn,
+            8 => ContentAdmitted,
+            9 => CouncilRuled,
+            10 => ReferendumCalled,
+            11 => BallotCast,
+            12 => ResultDeclared,
+            _ => return None,
+        })
+    }
+    /// The stable snake_case name used in the API and the export.
+    pub fn name(self) -> &'static str {
+        use EventKind::*;
+        match self {
+            LedgerOpened => "ledger_opened",
+            VotersEnrolled => "voters_enrolled",
+            VoterRemoved => "voter_removed",
+            PetitionFiled => "petition_filed",
+            PetitionSupported => "petition_supported",
+            PaperSupportsRecorded => "paper_supports_recorded",
+            PetitionWithdrawn => "petition_withdrawn",
+            ContentAdmitted => "content_admitted",
+            CouncilRuled => "council_ruled",
+            ReferendumCalled => "referendum_called",
+            BallotCast => "ballot_cast",
+            ResultDeclared => "result_declared",
+        }
+    }
+}
+
+/// One subject of the published taxonomy.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Subject {
+    /// Identifier: lowercase ASCII letters, digits and `-`.
+    pub id: String,
+    /// Whether petitions and referendums on it are refused.
+    pub excluded: bool,
+    /// Screen terms (Kazakh, Russian, English), only on excluded subjects.
+    #[serde(default)]
+    pub terms: Vec<String>,
+}
+
+/// The rules a ledger publishes in its genesis. Durations in milliseconds,
+/// shares in basis points (1/100 of a percent). No floats anywhere.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Rules {
+    /// How long a petition collects supports after filing.
+    pub signing_period_ms: u64,
+    /// How long the council has to rule after the threshold is reached.
+    pub council_response_period_ms: u64,
+    /// Shortest referendum voting window.
+    pub referendum_window_min_ms: u64,
+    /// Longest referendum voting window.
+    pub referendum_window_max_ms: u64,
+    /// Absolute supports needed (0: none).
+    pub threshold_supports_min: u64,
+    /// Share of enrolled voters needed, in basis points (0: none).
+    pub threshold_share_bp: u16,
+    /// The proposal (option 0) must win strictly more than this share of
+    /// valid ballots.
+    pub approval_share_bp: u16,
+    /// The proposal must win at least this share of the electorate.
+    pub yes_share_of_electorate_bp: u16,
+    /// The subject taxonomy with its excluded subjects and their screens.
+    pub subjects: Vec<Subject>,
+}
+
+/// Genesis body.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LedgerOpened {
+    /// The jurisdiction this ledger serves.
+    pub jurisdiction: String,
+    /// The election commission's key: enrols, calls, declares.
+    pub commission_key: PublicKey,
+    /// The node's log key: signs heads and receipts, authors nothing.
+    pub log_key: PublicKey,
+    /// The council's key: rules on petitions.
+    pub council_key: PublicKey,
+    /// The rules.
+    pub rules: Rules,
+}
+
+/// A council decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// The council accepts: the petition is to be implemented.
+    Accept,
+    /// The council rejects: the petition may go to a referendum.
+    Reject,
+}
+
+/// A referendum outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The proposal met the approval share and the electorate share.
+    Approved,
+    /// It did not.
+    NotApproved,
+}
+
+/// A ballot body, versioned so that encrypted ballots can be added later.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ballot {
+    /// Version 1: an open ballot naming the chosen option's index.
+    Open {
+        /// Index into the referendum's options.
+        choice: u8,
+    },
+}
+
+/// The body of an event, by kind.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Body {
+    /// Genesis.
+    LedgerOpened(LedgerOpened),
+    /// Voters enrolled into one district (empty label: none).
+    VotersEnrolled {
+        /// District label, possibly empty.
+        district: String,
+        /// The voters' keys.
+        keys: Vec<PublicKey>,
+    },
+    /// A voter removed.
+    VoterRemoved {
+        /// The voter's key.
+        key: PublicKey,
+        /// Why.
+        reasons: String,
+    },
+    /// A petition filed.
+    PetitionFiled {
+        /// Declared subject id.
+        subject: String,
+        /// Title.
+        title: String,
+        /// Full text.
+        text: String,
+    },
+    /// A petition supported.
+    PetitionSupported {
+        /// The petition.
+        petition: Hash,
+    },
+    /// Supports collected on paper and verified offline.
+    PaperSupportsRecorded {
+        /// The petition.
+        petition: Hash,
+        /// How many supports the sheets hold.
+        count: u64,
+        /// SHA-256 of the scanned sheets.
+        sheets_sha256: Hash,
+    },
+    /// A petition withdrawn by its initiator.
+    PetitionWithdrawn {
+        /// The petition.
+        petition: Hash,
+        /// Why (may be empty).
+        reasons: String,
+    },
+    /// One screened text admitted.
+    ContentAdmitted {
+        /// The content hash of the admitted text (see FORMAT.md).
+        content: Hash,
+        /// Why the screen was overruled.
+        reasons: String,
+    },
+    /// A council ruling.
+    CouncilRuled {
+        /// The petition.
+        petition: Hash,
+        /// Accept or reject.
+        decision: Decision,
+        /// Reasons.
+        reasons: String,
+    },
+    /// A referendum called.
+    ReferendumCalled {
+        /// The rejected petition it decides.
+        petition: Hash,
+        /// Declared subject id.
+        subject: String,
+        /// The question.
+        question: String,
+        /// Options; the first is the proposal.
+        options: Vec<String>,
+        /// Voting opens (node time, ms).
+        opens_at_ms: u64,
+        /// Voting closes (node time, ms, exclusive).
+        closes_at_ms: u64,
+    },
+    /// A ballot cast.
+    BallotCast {
+        /// The referendum.
+        referendum: Hash,
+        /// The ballot.
+        ballot: Ballot,
+    },
+    /// A declared result.
+    ResultDeclared {
+        /// The referendum.
+        referendum: Hash,
+        /// Ballots per option.
+        tally: Vec<u64>,
+        /// The declared outcome.
+        outcome: Outcome,
+    },
+}
+
+impl Body {
+    /// The kind of this body.
+    pub fn kind(&self) -> EventKind {
+        match self {
+            Body::LedgerOpened(_) => EventKind::LedgerOpened,
+            Body::VotersEnrolled { .. } => EventKind::VotersEnrolled,
+            Body::VoterRemoved { .. } => EventKind::VoterRemoved,
+            Body::PetitionFiled { .. } => EventKind::PetitionFiled,
+            Body::PetitionSupported { .. } => EventKind::PetitionSupported,
+            Body::PaperSupportsRecorded { .. } => EventKind::PaperSupportsRecorded,
+            Body::PetitionWithdrawn { .. } => EventKind::PetitionWithdrawn,
+            Body::ContentAdmitted { .. } => EventKind::ContentAdmitted,
+            Body::CouncilRuled { .. } => EventKind::CouncilRuled,
+            Body::ReferendumCalled { .. } => EventKind::ReferendumCalled,
+            Body::BallotCast { .. } => EventKind::BallotCast,
+            Body::ResultDeclared { .. } => EventKind::ResultDeclared,
+        }
+    }
+
+    fn encode_into(&self, w: &mut Writer) {
+        match self {
+            Body::LedgerOpened(g) => {
+                w.str(&g.jurisdiction).raw(&g.commission_key).raw(&g.log_key).raw(&g.council_key);
+                let r = &g.rules;
+                w.u64(r.signing_period_ms)
+                    .u64(r.council_response_period_ms)
+                    .u64(r.referendum_window_min_ms)
+                    .u64(r.referendum_window_max_ms)
+                    .u64(r.threshold_supports_min)
+                    .u16(r.threshold_share_bp)
+                    .u16(r.approval_share_bp)
+                    .u16(r.yes_share_of_electorate_bp)
+                    .count(r.subjects.len());
+                for subject in &r.subjects {
+                    w.str(&subject.id).u8(u8::from(subject.excluded)).count(subject.terms.len());
+                    for term in &subject.terms {
+                        w.str(term);
+                    }
+                }
+            }
+            Body::VotersEnrolled { district, keys } => {
+                w.str(district).count(keys.len());
+                for key in keys {
+                    w.raw(key);
+                }
+            }
+            Body::VoterRemoved { key, reasons } => {
+                w.raw(key).str(reasons);
+            }
+            Body::PetitionFiled { subject, title, text } => {
+                w.str(subject).str(title).str(text);
+            }
+            Body::PetitionSupported { petition } => {
+                w.raw(petition);
+            }
+            Body::PaperSupportsRecorded { petition, count, sheets_sha256 } => {
+                w.raw(petition).u64(*count).raw(sheets_sha256);
+            }
+            Body::PetitionWithdrawn { petition, reasons } => {
+                w.raw(petition).str(reasons);
+            }
+            Body::ContentAdmitted { content, reasons } => {
+                w.raw(content).str(reasons);
+            }
+            Body::CouncilRuled { petition, decision, reasons } => {
+                let tag = match decision {
+                    Decision::Accept => 1,
+                    Decision::Reject => 2,
+                };
+                w.raw(petition).u8(tag).str(reasons);
+            }
+            Body::ReferendumCalled { petition, subject, question, options, opens_at_ms, closes_at_ms } => {
+                w.raw(petition).str(subject).str(question).count(options.len());
+                for option in options {
+                    w.str(option);
+                }
+                w.u64(*opens_at_ms).u64(*closes_at_ms);
+            }
+            Body::BallotCast { referendum, ballot } => {
+                w.raw(referendum);
+                match ballot {
+                    Ballot::Open { choice } => w.u8(1).u8(*choice),
+                };
+            }
+            Body::ResultDeclared { referendum, tally, outcome } => {
+                w.raw(referendum).count(tally.len());
+                for count in tally {
+                    w.u64(*count);
+                }
+                w.u8(match outcome {
+                    Outcome::Approved => 1,
+                    Outcome::NotApproved => 2,
+                });
+            }
+        }
+    }
+
+    fn decode(kind: EventKind, r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(match kind {
+            EventKind::LedgerOpened => {
+                let jurisdiction = r.str("jurisdiction", 1, JURISDICTION_BYTES_MAX)?.to_owned();
+                let commission_key = r.array("commission_key")?;
+                let log_key = r.array("log_key")?;
+                let council_key = r.array("council_key")?;
+                let signing_period_ms = r.u64("signing_period_ms")?;
+                let council_response_period_ms = r.u64("council_response_period_ms")?;
+                let referendum_window_min_ms = r.u64("referendum_window_min_ms")?;
+                let referendum_window_max_ms = r.u64("referendum_window_max_ms")?;
+                let threshold_supports_min = r.u64("threshold_supports_min")?;
+                let threshold_share_bp = r.u16("threshold_share_bp")?;
+                let approval_share_bp = r.u16("approval_share_bp")?;
+                let yes_share_of_electorate_bp = r.u16("yes_share_of_electorate_bp")?;
+                let subject_count = r.count("subjects", 1, SUBJECTS_MAX)?;
+                let mut subjects = Vec::with_capacity(subject_count);
+                for _ in 0..subject_count {
+                    let id = r.str("subject.id", 1, SUBJECT_ID_BYTES_MAX)?.to_owned();
+                    let excluded = match r.u8("subject.excluded")? {
+                        0 => false,
+                        1 => true,
+                        value => return Err(DecodeError::UnknownTag { field: "subject.excluded", value: value.into() }),
+                    };
+                    let term_count = r.count("subject.terms", 0, SCREEN_TERMS_MAX)?;
+                    let mut terms = Vec::with_capacity(term_count);
+                    for _ in 0..term_count {
+                        terms.push(r.str("subject.term", 1, SCREEN_TERM_BYTES_MAX)?.to_owned());
+                    }
+                    subjects.push(Subject { id, excluded, terms });
+                }
+                Body::LedgerOpened(LedgerOpened {
+                    jurisdiction,
+                    commission_key,
+                    log_key,
+                    council_key,
+                    rules: Rules {
+                        signing_period_ms,
+                        council_response_period_ms,
+                        referendum_window_min_ms,
+                        referendum_window_max_ms,
+                        threshold_supports_min,
+                        threshold_share_bp,
+                        approval_share_bp,
+                        yes_share_of_electorate_bp,
+                        subjects,
+                    },
+                })
+            }
+            EventKind::VotersEnrolled => {
+                let district = r.str("district", 0, DISTRICT_BYTES_MAX)?.to_owned();
+                let count = r.count("keys", 1, ENROL_KEYS_MAX)?;
+                let mut keys = Vec::with_capacity(count);
+                for _ in 0..count {
+                    keys.push(r.array("key")?);
+                }
+                Body::VotersEnrolled { district, keys }
+            }
+            EventKind::VoterRemoved => Body::VoterRemoved {
+                key: r.array("key")?,
+                reasons: r.str("reasons", 1, REASONS_BYTES_MAX)?.to_owned(),
+            },
+            EventKind::PetitionFiled => Body::PetitionFiled {
+                subject: r.str("subject", 1, SUBJECT_ID_BYTES_MAX)?.to_owned(),
+                title: r.str("title", 1, TITLE_BYTES_MAX)?.to_owned(),
+                text: r.str("text", 1, TEXT_BYTES_MAX)?.to_owned(),
+            },
+            EventKind::PetitionSupported => Body::PetitionSupported { petition: r.array("petition")? },
+            EventKind::PaperSupportsRecorded => {
+                let petition = r.array("petition")?;
+                let count = r.u64("count")?;
+                check_range("count", count, 1, PAPER_SUPPORTS_PER_EVENT_MAX)?;
+                Body::PaperSupportsRecorded { petition, count, sheets_sha256: r.array("sheets_sha256")? }
+            }
+            EventKind::PetitionWithdrawn => Body::PetitionWithdrawn {
+                petition: r.array("petition")?,
+                reasons: r.str("reasons", 0, REASONS_BYTES_MAX)?.to_owned(),
+            },
+            EventKind::ContentAdmitted => Body::ContentAdmitted {
+                content: r.array("content")?,
+                reasons: r.str("reasons", 1, REASONS_BYTES_MAX)?.to_owned(),
+            },
+            EventKind::CouncilRuled => {
+                let petition = r.array("petition")?;
+                let decision = match r.u8("decision")? {
+                    1 => Decision::Accept,
+                    2 => Decision::Reject,
+                    value => return Err(DecodeError::UnknownTag { field: "decision", value: value.into() }),
+                };
+                Body::CouncilRuled { petition, decision, reasons: r.str("reasons", 1, REASONS_BYTES_MAX)?.to_owned() }
+            }
+            EventKind::ReferendumCalled => {
+                let petition = r.array("petition")?;
+                let subject = r.str("subject", 1, SUBJECT_ID_BYTES_MAX)?.to_owned();
+                let question = r.str("question", 1, QUESTION_BYTES_MAX)?.to_owned();
+                let count = r.count("options", OPTIONS_MIN, OPTIONS_MAX)?;
+                let mut options = Vec::with_capacity(count);
+                for _ in 0..count {
+                    options.push(r.str("option", 1, OPTION_BYTES_MAX)?.to_owned());
+                }
+                Body::ReferendumCalled {
+                    petition,
+                    subject,
+                    question,
+                    options,
+                    opens_at_ms: r.u64("opens_at_ms")?,
+                    closes_at_ms: r.u64("closes_at_ms")?,
+                }
+            }
+            EventKind::BallotCast => {
+                let referendum = r.array("referendum")?;
+                let ballot = match r.u8("ballot.version")? {
+                    1 => Ballot::Open { choice: r.u8("ballot.choice")? },
+                    value => return Err(DecodeError::UnknownTag { field: "ballot.version", value: value.into() }),
+                };
+                Body::BallotCast { referendum, ballot }
+            }
+            EventKind::ResultDeclared => {
+                let referendum = r.array("referendum")?;
+                let count = r.count("tally", OPTIONS_MIN, OPTIONS_MAX)?;
+                let mut tally = Vec::with_capacity(count);
+                for _ in 0..count {
+                    tally.push(r.u64("tally.count")?);
+                }
+                let outcome = match r.u8("outcome")? {
+                    1 => Outcome::Approved,
+                    2 => Outcome::NotApproved,
+                    value => return Err(DecodeError::UnknownTag { field: "outcome", value: value.into() }),
+                };
+                Body::ResultDeclared { referendum, tally, outcome }
+            }
+        })
+    }
+}
+
+/// A decoded payload: the common header and the body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payload {
+    /// The ledger this act belongs to.
+    pub ledger_id: Hash,
+    /// Chosen by the author; makes otherwise identical acts distinct.
+    pub nonce: u64,
+    /// What the act says.
+    pub body: Body,
+}
+
+/// Offset of the body within payload bytes: magic, version, ledger id,
+/// kind, nonce.
+pub const PAYLOAD_HEADER_BYTES: usize = 8 + 2 + 32 + 1 + 8;
+
+impl Payload {
+    /// The canonical bytes an author signs.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.raw(PAYLOAD_MAGIC)
+            .u16(FORMAT_VERSION)
+            .raw(&self.ledger_id)
+            .u8(self.body.kind() as u8)
+            .u64(self.nonce);
+        self.body.encode_into(&mut w);
+        w.finish()
+    }
+
+    /// Decodes payload bytes, refusing anything non-canonical.
+    pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+        check_range("payload", bytes.len() as u64, PAYLOAD_HEADER_BYTES as u64, PAYLOAD_BYTES_MAX as u64)?;
+        let mut r = Reader::new(bytes);
+        if r.take(8, "payload.magic")? != PAYLOAD_MAGIC {
+            return Err(DecodeError::BadMagic { field: "payload.magic" });
+        }
+        let version = r.u16("payload.version")?;
+        if version != FORMAT_VERSION {
+            return Err(DecodeError::UnknownTag { field: "payload.version", value: version.into() });
+        }
+        let ledger_id = r.array("payload.ledger_id")?;
+        let tag = r.u8("payload.kind")?;
+        let kind = EventKind::from_tag(tag).ok_or(DecodeError::UnknownTag { field: "payload.kind", value: tag.into() })?;
+        let nonce = r.u64("payload.nonce")?;
+        let body = Body::decode(kind, &mut r)?;
+        r.end()?;
+        Ok(Self { ledger_id, nonce, body })
+    }
+}
+
+/// The content hash of a petition or referendum text: SHA-256 over the
+/// domain tag `dauys/content/v1`, a zero byte, and the body bytes of the
+/// filing or calling payload (everything after the payload header).
+/// Admissions name texts by this hash.
+pub fn content_hash(payload_bytes: &[u8]) -> Hash {
+    use sha2::{Digest, Sha256};
+    let body = payload_bytes.get(PAYLOAD_HEADER_BYTES..).unwrap_or_default();
+    let mut hasher = Sha256::new();
+    hasher.update(b"dauys/content/v1\0");
+    hasher.update(body);
+    hasher.finalize().into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Payload {
+        Payload {
+            ledger_id: [7; 32],
+            nonce: 3,
+            body: Body::ReferendumCalled {
+                petition: [1; 32],
+                subject: "roads".into(),
+                question: "Жол салынсын ба?".into(),
+                options: vec!["Иә".into(), "Жоқ".into()],
+                opens_at_ms: 10,
+                closes_at_ms: 20,
+            },
+        }
+    }
+
+    #[test]
+    fn payload_round_trips() {
+        let payload = sample();
+        assert_eq!(Payload::decode(&payload.encode()), Ok(payload));
+    }
+
+    #[test]
+    fn every_truncation_is_refused() {
+        let bytes = sample().encode();
+        for cut in 0..bytes.len() {
+            assert!(Payload::decode(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn unknown_kind_and_version_are_refused() {
+        let mut bytes = sample().encode();
+        bytes[8 + 2 + 32] = 99;
+        assert_eq!(Payload::decode(&bytes), Err(DecodeError::UnknownTag { field: "payload.kind", value: 99 }));
+        let mut bytes = sample().encode();
+        bytes[9] = 2;
+        assert_eq!(Payload::decode(&bytes), Err(DecodeError::UnknownTag { field: "payload.version", value: 2 }));
+    }
+}

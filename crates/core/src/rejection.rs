@@ -1,0 +1,371 @@
+//! Rejections: why a candidate event is refused, as data.
+//!
+//! A refused act is not a program error. Each variant names the rule, the
+//! petition or referendum concerned, and what was expected; [`Rejection::code`]
+//! is the stable machine code the node returns and the fixtures record.
+
+use thiserror::Error;
+
+use crate::crypto::KeyError;
+use crate::event::{EventKind, Outcome};
+use crate::hexser::Hex;
+use crate::{Hash, PublicKey};
+
+/// A role that may author certain kinds of event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The election commission.
+    Commission,
+    /// The council (maslikhat).
+    Council,
+    /// An enrolled voter.
+    Voter,
+    /// The petition's initiator.
+    Initiator,
+}
+
+/// What is wrong with a genesis event.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum GenesisError {
+    /// The first entry is not a ledger_opened event.
+    #[error("the first entry is a {found:?} event, not ledger_opened")]
+    NotGenesis {
+        /// The kind found.
+        found: EventKind,
+    },
+    /// The genesis entry's previous hash is not all zeros.
+    #[error("the genesis entry's previous hash is not all zeros")]
+    NonZeroPrevHash,
+    /// The genesis is not authored by the commission key it declares.
+    #[error("genesis is not signed by the commission key it declares")]
+    NotByCommission,
+    /// A role key is unfit.
+    #[error("the {role} key is unfit: {problem}")]
+    WeakRoleKey {
+        /// Which role.
+        role: &'static str,
+        /// Why.
+        problem: KeyError,
+    },
+    /// Two roles share one key.
+    #[error("commission, council and log keys must be distinct")]
+    SharedRoleKeys,
+    /// A rule value is out of range.
+    #[error("rule `{rule}` is invalid: {problem}")]
+    BadRule {
+        /// Which rule.
+        rule: &'static str,
+        /// Why.
+        problem: &'static str,
+    },
+    /// A subject id is malformed or repeated.
+    #[error("subject `{subject}` is malformed or repeated")]
+    BadSubject {
+        /// The subject id.
+        subject: String,
+    },
+    /// A required excluded subject is missing or not excluded.
+    #[error("subject `{subject}` must be declared excluded")]
+    MissingExclusion {
+        /// The subject that must be excluded.
+        subject: &'static str,
+    },
+    /// A screen term is on a subject that is not excluded, or has no word.
+    #[error("screen term `{term}` is invalid")]
+    BadTerm {
+        /// The term.
+        term: String,
+    },
+}
+
+/// Why a candidate event is refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum Rejection {
+    /// The genesis event is invalid.
+    #[error("invalid genesis: {0}")]
+    BadGenesis(GenesisError),
+    /// A second ledger_opened event.
+    #[error("the ledger is already open; a second genesis is refused")]
+    GenesisRepeated,
+    /// The payload names another ledger.
+    #[error("the act was signed for ledger {found}, not this ledger {expected}")]
+    WrongLedger {
+        /// This ledger.
+        expected: Hex<32>,
+        /// The one in the payload.
+        found: Hex<32>,
+    },
+    /// The exact payload is already in the ledger.
+    #[error("this exact act is already in the ledger")]
+    DuplicatePayload,
+    /// The author does not hold the role this kind requires.
+    #[error("only the {required:?} may submit {kind:?} events")]
+    WrongRole {
+        /// The kind.
+        kind: EventKind,
+        /// The role required.
+        required: Role,
+    },
+    /// The author (or a named voter) is not an enrolled voter.
+    #[error("key {key} is not an enrolled voter")]
+    NotEnrolled {
+        /// The key.
+        key: Hex<32>,
+    },
+    /// A voter key is unfit.
+    #[error("voter key {key} is unfit: {problem}")]
+    WeakVoterKey {
+        /// The key.
+        key: Hex<32>,
+        /// Why.
+        problem: KeyError,
+    },
+    /// A role key cannot be enrolled as a voter.
+    #[error("key {key} belongs to the commission, council or log and cannot be enrolled")]
+    RoleKeyAsVoter {
+        /// The key.
+        key: Hex<32>,
+    },
+    /// The voter is already enrolled (or listed twice in one event).
+    #[error("key {key} is already enrolled")]
+    AlreadyEnrolled {
+        /// The key.
+        key: Hex<32>,
+    },
+    /// A ledger-wide limit would be exceeded.
+    #[error("the ledger's limit on {what} is reached")]
+    LimitExceeded {
+        /// Which limit.
+        what: &'static str,
+    },
+    /// The declared subject is not in the taxonomy.
+    #[error("subject `{subject}` is not in the published taxonomy")]
+    UnknownSubject {
+        /// The subject.
+        subject: String,
+    },
+    /// The declared subject is excluded from initiatives and referendums.
+    #[error("subject `{subject}` is excluded from petitions and referendums")]
+    ExcludedSubject {
+        /// The subject.
+        subject: String,
+    },
+    /// The text matches the screen of an excluded subject.
+    #[error("the text contains `{term}`, screened for the excluded subject `{subject}`; it needs a commission admission of content {content}")]
+    ScreenedText {
+        /// The excluded subject.
+        subject: String,
+        /// The matched term.
+        term: String,
+        /// The content hash an admission would name.
+        content: Hex<32>,
+    },
+    /// No such petition.
+    #[error("no petition {petition}")]
+    UnknownPetition {
+        /// The petition id.
+        petition: Hex<32>,
+    },
+    /// The petition is not collecting supports.
+    #[error("petition {petition} is {status}, not collecting supports")]
+    PetitionNotCollecting {
+        /// The petition.
+        petition: Hex<32>,
+        /// Its status.
+        status: &'static str,
+    },
+    /// The signing period is over.
+    #[error("petition {petition}'s signing period ended at {deadline_ms} (act at {time_ms})")]
+    OutsideSigningPeriod {
+        /// The petition.
+        petition: Hex<32>,
+        /// End of the signing period (exclusive).
+        deadline_ms: u64,
+        /// The act's node time.
+        time_ms: u64,
+    },
+    /// The voter already supports this petition.
+    #[error("this voter already supports petition {petition}")]
+    DoubleSupport {
+        /// The petition.
+        petition: Hex<32>,
+    },
+    /// The author is not the petition's initiator.
+    #[error("only the initiator may withdraw petition {petition}")]
+    NotInitiator {
+        /// The petition.
+        petition: Hex<32>,
+    },
+    /// The content is already admitted and unused.
+    #[error("content {content} is already admitted")]
+    AdmissionExists {
+        /// The content hash.
+        content: Hex<32>,
+    },
+    /// The council ruled before the petition reached its threshold.
+    #[error("petition {petition} has {supports} of {threshold} supports; the council cannot rule yet")]
+    RulingBeforeThreshold {
+        /// The petition.
+        petition: Hex<32>,
+        /// Supports so far, online and on paper.
+        supports: u64,
+        /// The threshold.
+        threshold: u64,
+    },
+    /// The petition is not awaiting a ruling.
+    #[error("petition {petition} is {status}, not awaiting a ruling")]
+    NotAwaitingRuling {
+        /// The petition.
+        petition: Hex<32>,
+        /// Its status.
+        status: &'static str,
+    },
+    /// The council's response period is over.
+    #[error("the council's response period for petition {petition} ended at {deadline_ms}")]
+    RulingAfterDeadline {
+        /// The petition.
+        petition: Hex<32>,
+        /// End of the response period (exclusive).
+        deadline_ms: u64,
+    },
+    /// The petition cannot go to a referendum.
+    #[error("petition {petition} is {status}; a referendum needs a rejected (or unanswered) petition without one")]
+    ReferendumNotAllowed {
+        /// The petition.
+        petition: Hex<32>,
+        /// Its status.
+        status: &'static str,
+    },
+    /// The voting window breaks the rules.
+    #[error("voting window [{opens_at_ms}, {closes_at_ms}) is invalid at {time_ms}: it must open no earlier than the call and last between {min_ms} and {max_ms} ms")]
+    BadWindow {
+        /// Proposed opening.
+        opens_at_ms: u64,
+        /// Proposed closing.
+        closes_at_ms: u64,
+        /// Time of the call.
+        time_ms: u64,
+        /// Shortest window.
+        min_ms: u64,
+        /// Longest window.
+        max_ms: u64,
+    },
+    /// No such referendum.
+    #[error("no referendum {referendum}")]
+    UnknownReferendum {
+        /// The referendum id.
+        referendum: Hex<32>,
+    },
+    /// The ballot is outside the voting window.
+    #[error("referendum {referendum} votes in [{opens_at_ms}, {closes_at_ms}); the ballot came at {time_ms}")]
+    BallotOutsideWindow {
+        /// The referendum.
+        referendum: Hex<32>,
+        /// Opening.
+        opens_at_ms: u64,
+        /// Closing (exclusive).
+        closes_at_ms: u64,
+        /// The ballot's node time.
+        time_ms: u64,
+    },
+    /// The voter already voted.
+    #[error("this voter already voted in referendum {referendum}")]
+    DoubleBallot {
+        /// The referendum.
+        referendum: Hex<32>,
+    },
+    /// The choice is not an option.
+    #[error("choice {choice} is not one of the {options} options of referendum {referendum}")]
+    ChoiceOutOfRange {
+        /// The referendum.
+        referendum: Hex<32>,
+        /// The choice.
+        choice: u8,
+        /// Number of options.
+        options: u64,
+    },
+    /// The window has not closed yet.
+    #[error("referendum {referendum} closes at {closes_at_ms}; a result cannot be declared before")]
+    DeclaredTooEarly {
+        /// The referendum.
+        referendum: Hex<32>,
+        /// Closing.
+        closes_at_ms: u64,
+    },
+    /// A result is already declared.
+    #[error("referendum {referendum} already has a declared result")]
+    AlreadyDeclared {
+        /// The referendum.
+        referendum: Hex<32>,
+    },
+    /// The declared tally differs from the recomputed one.
+    #[error("declared tally {declared:?} differs from the recomputed tally {computed:?} of referendum {referendum}")]
+    TallyMismatch {
+        /// The referendum.
+        referendum: Hex<32>,
+        /// Declared.
+        declared: Vec<u64>,
+        /// Recomputed from the ballots.
+        computed: Vec<u64>,
+    },
+    /// The declared outcome differs from the one the quorum rule gives.
+    #[error("declared outcome {declared:?} differs from {computed:?} under the published quorum rule")]
+    OutcomeMismatch {
+        /// The referendum.
+        referendum: Hex<32>,
+        /// Declared.
+        declared: Outcome,
+        /// Recomputed.
+        computed: Outcome,
+    },
+}
+
+impl Rejection {
+    /// The stable machine code.
+    pub fn code(&self) -> &'static str {
+        use Rejection::*;
+        match self {
+            BadGenesis(_) => "bad_genesis",
+            GenesisRepeated => "genesis_repeated",
+            WrongLedger { .. } => "wrong_ledger",
+            DuplicatePayload => "duplicate_payload",
+            WrongRole { .. } => "wrong_role",
+            NotEnrolled { .. } => "not_enrolled",
+            WeakVoterKey { .. } => "weak_voter_key",
+            RoleKeyAsVoter { .. } => "role_key_as_voter",
+            AlreadyEnrolled { .. } => "already_enrolled",
+            LimitExceeded { .. } => "limit_exceeded",
+            UnknownSubject { .. } => "unknown_subject",
+            ExcludedSubject { .. } => "excluded_subject",
+            ScreenedText { .. } => "screened_text",
+            UnknownPetition { .. } => "unknown_petition",
+            PetitionNotCollecting { .. } => "petition_not_collecting",
+            OutsideSigningPeriod { .. } => "outside_signing_period",
+            DoubleSupport { .. } => "double_support",
+            NotInitiator { .. } => "not_initiator",
+            AdmissionExists { .. } => "admission_exists",
+            RulingBeforeThreshold { .. } => "ruling_before_threshold",
+            NotAwaitingRuling { .. } => "not_awaiting_ruling",
+            RulingAfterDeadline { .. } => "ruling_after_deadline",
+            ReferendumNotAllowed { .. } => "referendum_not_allowed",
+            BadWindow { .. } => "bad_window",
+            UnknownReferendum { .. } => "unknown_referendum",
+            BallotOutsideWindow { .. } => "ballot_outside_window",
+            DoubleBallot { .. } => "double_ballot",
+            ChoiceOutOfRange { .. } => "choice_out_of_range",
+            DeclaredTooEarly { .. } => "declared_too_early",
+            AlreadyDeclared { .. } => "already_declared",
+            TallyMismatch { .. } => "tally_mismatch",
+            OutcomeMismatch { .. } => "outcome_mismatch",
+        }
+    }
+}
+
+pub(crate) fn hex32(bytes: &Hash) -> Hex<32> {
+    Hex(*bytes)
+}
+
+pub(crate) fn key(bytes: &PublicKey) -> Hex<32> {
+    Hex(*bytes)
+}

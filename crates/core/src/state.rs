@@ -1,0 +1,754 @@
+//! The rule state machine: one function decides each candidate event
+//! against the current state, and either changes the state or returns a
+//! precise [`Rejection`] and changes nothing.
+//!
+//! Every check in [`Ledger::apply`] runs before the first mutation, so a
+//! rejected act leaves the state exactly as it was. Time enters only as the
+//! entry's node time: this module has no clock.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::crypto::check_key;
+use crate::event::{content_hash, Ballot, Body, Decision, EventKind, LedgerOpened, Outcome, Payload, Rules};
+use crate::limits::{DISTRICTS_MAX, PETITIONS_MAX, REFERENDUMS_MAX, VOTERS_MAX};
+use crate::rejection::{hex32, key, GenesisError, Rejection, Role};
+use crate::screen::Screen;
+use crate::{entry::sha256, Hash, PublicKey};
+
+/// Subjects every ledger must declare excluded.
+pub const REQUIRED_EXCLUSIONS: [&str; 3] = ["budget", "staffing", "internal-organisation"];
+
+/// What the rules need to know about the entry an act arrives in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Context {
+    /// The entry's position.
+    pub position: u64,
+    /// The entry's node time.
+    pub time_ms: u64,
+    /// The entry's hash: the id of a petition or referendum it creates.
+    pub entry_hash: Hash,
+    /// The author key.
+    pub author: PublicKey,
+}
+
+/// A council ruling on record.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Ruling {
+    /// Accept or reject.
+    pub decision: Decision,
+    /// The council's reasons.
+    pub reasons: String,
+    /// Position of the ruling entry.
+    pub position: u64,
+    /// Node time of the ruling.
+    pub time_ms: u64,
+}
+
+/// A petition's status at a given time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PetitionStatus {
+    /// Within the signing period, short of the threshold.
+    Collecting,
+    /// The signing period ended short of the threshold.
+    Lapsed,
+    /// Withdrawn by the initiator.
+    Withdrawn,
+    /// Threshold reached; the council's response period is running.
+    AwaitingRuling,
+    /// Threshold reached; the council did not rule in time.
+    RulingOverdue,
+    /// The council accepted it.
+    Accepted,
+    /// The council rejected it; no referendum called yet.
+    Rejected,
+    /// A referendum on it is called (and perhaps declared).
+    InReferendum,
+}
+
+impl PetitionStatus {
+    /// The snake_case name.
+    pub fn name(self) -> &'static str {
+        use PetitionStatus::*;
+        match self {
+            Collecting => "collecting",
+            Lapsed => "lapsed",
+            Withdrawn => "withdrawn",
+            AwaitingRuling => "awaiting_ruling",
+            RulingOverdue => "ruling_overdue",
+            Accepted => "accepted",
+            Rejected => "rejected",
+            InReferendum => "in_referendum",
+        }
+    }
+}
+
+/// A petition and its counts.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Petition {
+    /// Id: the hash of the filing entry.
+    #[serde(with = "crate::hexser")]
+    pub id: Hash,
+    /// Position of the filing entry.
+    pub position: u64,
+    /// Node time of filing.
+    pub filed_at_ms: u64,
+    /// The initiator's key.
+    #[serde(with = "crate::hexser")]
+    pub initiator: PublicKey,
+    /// Declared subject.
+    pub subject: String,
+    /// Title.
+    pub title: String,
+    /// Supports needed, fixed at filing.
+    pub threshold: u64,
+    /// End of the signing period (exclusive).
+    pub signing_deadline_ms: u64,
+    /// Supports by enrolled voters in the ledger.
+    pub supports_online: u64,
+    /// Supports recorded from paper sheets by the commission.
+    pub supports_paper: u64,
+    /// When supports first reached the threshold.
+    pub qualified_at_ms: Option<u64>,
+    /// When the initiator withdrew it.
+    pub withdrawn_at_ms: Option<u64>,
+    /// The council's ruling.
+    pub ruling: Option<Ruling>,
+    /// The referendum called on it.
+    #[serde(serialize_with = "serialize_opt_hash")]
+    pub referendum: Option<Hash>,
+    /// Whether it was filed under a commission admission.
+    pub admitted: bool,
+}
+
+fn serialize_opt_hash<S: serde::Serializer>(value: &Option<Hash>, s: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(hash) => s.serialize_some(&hex::encode(hash)),
+        None => s.serialize_none(),
+    }
+}
+
+impl Petition {
+    /// All supports, online and on paper.
+    pub fn supports(&self) -> u64 {
+        self.supports_online.saturating_add(self.supports_paper)
+    }
+
+    /// End of the council's response period, once qualified.
+    pub fn ruling_deadline_ms(&self, rules: &Rules) -> Option<u64> {
+        self.qualified_at_ms.map(|at| at.saturating_add(rules.council_response_period_ms))
+    }
+
+    /// The status at node time `now_ms`.
+    pub fn status(&self, rules: &Rules, now_ms: u64) -> PetitionStatus {
+        if self.referendum.is_some() {
+            return PetitionStatus::InReferendum;
+        }
+        if let Some(ruling) = &self.ruling {
+            return match ruling.decision {
+                Decision::Accept => PetitionStatus::Accepted,
+                Decision::Reject => PetitionStatus::Rejected,
+            };
+        }
+        if self.withdrawn_at_ms.is_some() {
+            return PetitionStatus::Withdrawn;
+        }
+        match self.ruling_deadline_ms(rules) {
+            Some(deadline) if now_ms >= deadline => PetitionStatus::RulingOverdue,
+            Some(_) => PetitionStatus::AwaitingRuling,
+            None if now_ms >= self.signing_deadline_ms => PetitionStatus::Lapsed,
+            None => PetitionStatus::Collecting,
+        }
+    }
+}
+
+/// A referendum and its tally.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Referendum {
+    /// Id: the hash of the calling entry.
+    #[serde(with = "crate::hexser")]
+    pub id: Hash,
+    /// Position of the calling entry.
+    pub position: u64,
+    /// The petition it decides.
+    #[serde(with = "crate::hexser")]
+    pub petition: Hash,
+    /// Declared subject.
+    pub subject: String,
+    /// The question.
+    pub question: String,
+    /// The options; the first is the proposal.
+    pub options: Vec<String>,
+    /// Voting opens.
+    pub opens_at_ms: u64,
+    /// Voting closes (exclusive).
+    pub closes_at_ms: u64,
+    /// Enrolled voters when it was called: the base of the electorate share.
+    pub electorate: u64,
+    /// Ballots per option.
+    pub tally: Vec<u64>,
+    /// The declared outcome, once declared.
+    pub declared: Option<Outcome>,
+    /// Position of the declaration.
+    pub declared_at_position: Option<u64>,
+}
+
+impl Referendum {
+    /// All valid ballots.
+    pub fn ballots(&self) -> u64 {
+        self.tally.iter().fold(0u64, |sum, count| sum.saturating_add(*count))
+    }
+}
+
+/// The outcome of a tally under the published quorum rule: the proposal
+/// (option 0) must win strictly more than `approval_share_bp` of the valid
+/// ballots and at least `yes_share_of_electorate_bp` of the electorate.
+pub fn outcome(rules: &Rules, tally: &[u64], electorate: u64) -> Outcome {
+    let yes = u128::from(tally.first().copied().unwrap_or(0));
+    let valid: u128 = tally.iter().map(|count| u128::from(*count)).sum();
+    let approval = yes * 10_000 > u128::from(rules.approval_share_bp) * valid;
+    let turnout = yes * 10_000 >= u128::from(rules.yes_share_of_electorate_bp) * u128::from(electorate);
+    if approval && turnout {
+        Outcome::Approved
+    } else {
+        Outcome::NotApproved
+    }
+}
+
+/// The supports a petition needs, fixed at filing: the larger of the
+/// absolute minimum and the share of enrolled voters, rounded up.
+pub fn threshold(rules: &Rules, enrolled: u64) -> u64 {
+    let share = (u128::from(enrolled) * u128::from(rules.threshold_share_bp)).div_ceil(10_000);
+    rules.threshold_supports_min.max(u64::try_from(share).unwrap_or(u64::MAX))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Voter {
+    district: u32,
+    enrolled: bool,
+}
+
+/// Counts for one district.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct District {
+    /// The label ("" for voters enrolled without one).
+    pub name: String,
+    /// Voters enrolled now.
+    pub enrolled: u64,
+    /// Online supports by its voters.
+    pub supports: u64,
+    /// Ballots cast by its voters.
+    pub ballots: u64,
+}
+
+/// The state of one ledger: everything a verifier needs to judge the next
+/// act, and everything a citizen wants to see.
+///
+/// Memory grows with voters, petitions, referendums and the acts that must
+/// be remembered to refuse repeats (supports, ballots, payload hashes), not
+/// with anything else in the log.
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    ledger_id: Hash,
+    genesis: LedgerOpened,
+    screen: Screen,
+    voter_index: HashMap<PublicKey, u32>,
+    voters: Vec<Voter>,
+    enrolled: u64,
+    district_index: HashMap<String, u32>,
+    districts: Vec<District>,
+    petition_index: HashMap<Hash, u32>,
+    petitions: Vec<Petition>,
+    supports: HashSet<u64>,
+    referendum_index: HashMap<Hash, u32>,
+    referendums: Vec<Referendum>,
+    ballots: HashSet<u64>,
+    admissions: HashSet<Hash>,
+    payloads: HashSet<Hash>,
+    time_ms: u64,
+}
+
+fn pair(a: u32, b: u32) -> u64 {
+    (u64::from(a) << 32) | u64::from(b)
+}
+
+fn index(n: usize) -> u32 {
+    // Collections are bounded by the limits in `crate::limits`, all below u32::MAX.
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn check_genesis(ctx: &Context, genesis: &LedgerOpened) -> Result<Screen, GenesisError> {
+    if ctx.author != genesis.commission_key {
+        return Err(GenesisError::NotByCommission);
+    }
+    for (role, key) in [("commission", &genesis.commission_key), ("log", &genesis.log_key), ("council", &genesis.council_key)] {
+        check_key(key).map_err(|problem| GenesisError::WeakRoleKey { role, problem })?;
+    }
+    if genesis.commission_key == genesis.log_key
+        || genesis.commission_key == genesis.council_key
+        || genesis.log_key == genesis.council_key
+    {
+        return Err(GenesisError::SharedRoleKeys);
+    }
+    let rules = &genesis.rules;
+    let bad = |rule, problem| Err(GenesisError::BadRule { rule, problem });
+    if rules.signing_period_ms == 0 {
+        return bad("signing_period_ms", "must be positive");
+    }
+    if rules.council_response_period_ms == 0 {
+        return bad("council_response_period_ms", "must be positive");
+    }
+    if rules.referendum_window_min_ms == 0 || rules.referendum_window_min_ms > rules.referendum_window_max_ms {
+        return bad("referendum_window_min_ms", "must be positive and at most referendum_window_max_ms");
+    }
+    for (rule, value) in [
+        ("threshold_share_bp", rules.threshold_share_bp),
+        ("approval_share_bp", rules.approval_share_bp),
+        ("yes_share_of_electorate_bp", rules.yes_share_of_electorate_bp),
+    ] {
+        if value > 10_000 {
+            return bad(rule, "a share cannot exceed 10000 basis points");
+        }
+    }
+    if rules.threshold_supports_min == 0 && rules.threshold_share_bp == 0 {
+        return bad("threshold_supports_min", "a threshold (absolute or share) is required");
+    }
+    let mut seen = HashSet::new();
+    for subject in &rules.subjects {
+        let well_formed = subject.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !well_formed || !seen.insert(subject.id.as_str()) {
+            return Err(GenesisError::BadSubject { subject: subject.id.clone() });
+        }
+        if let (false, Some(term)) = (subject.excluded, subject.terms.first()) {
+            return Err(GenesisError::BadTerm { term: term.clone() });
+        }
+    }
+    for required in REQUIRED_EXCLUSIONS {
+        if !rules.subjects.iter().any(|s| s.id == required && s.excluded) {
+            return Err(GenesisError::MissingExclusion { subject: required });
+        }
+    }
+    Screen::compile(&rules.subjects).map_err(|term| GenesisError::BadTerm { term })
+}
+
+impl Ledger {
+    /// Opens a ledger from its genesis act at position 0.
+    pub fn open(ctx: &Context, payload: &Payload, payload_bytes: &[u8]) -> Result<Self, Rejection> {
+        let Body::LedgerOpened(genesis) = &payload.body else {
+            return Err(Rejection::BadGenesis(GenesisError::NotGenesis { found: payload.body.kind() }));
+        };
+        let screen = check_genesis(ctx, genesis).map_err(Rejection::BadGenesis)?;
+        let mut payloads = HashSet::new();
+        payloads.insert(sha256(payload_bytes));
+        Ok(Self {
+            ledger_id: payload.ledger_id,
+            genesis: genesis.clone(),
+            screen,
+            voter_index: HashMap::new(),
+            voters: Vec::new(),
+            enrolled: 0,
+            district_index: HashMap::new(),
+            districts: Vec::new(),
+            petition_index: HashMap::new(),
+            petitions: Vec::new(),
+            supports: HashSet::new(),
+            referendum_index: HashMap::new(),
+            referendums: Vec::new(),
+            ballots: HashSet::new(),
+            admissions: HashSet::new(),
+            payloads,
+            time_ms: ctx.time_ms,
+        })
+    }
+
+    /// The ledger id.
+    pub fn ledger_id(&self) -> &Hash {
+        &self.ledger_id
+    }
+    /// The genesis: jurisdiction, keys and rules.
+    pub fn genesis(&self) -> &LedgerOpened {
+        &self.genesis
+    }
+    /// The published rules.
+    pub fn rules(&self) -> &Rules {
+        &self.genesis.rules
+    }
+    /// Node time of the last applied entry.
+    pub fn time_ms(&self) -> u64 {
+        self.time_ms
+    }
+    /// Voters enrolled now.
+    pub fn enrolled(&self) -> u64 {
+        self.enrolled
+    }
+    /// Whether `key` is an enrolled voter.
+    pub fn is_enrolled(&self, key: &PublicKey) -> bool {
+        self.voter(key).is_some()
+    }
+    /// Petitions in filing order.
+    pub fn petitions(&self) -> &[Petition] {
+        &self.petitions
+    }
+    /// A petition by id.
+    pub fn petition(&self, id: &Hash) -> Option<&Petition> {
+        self.petition_index.get(id).map(|&i| &self.petitions[i as usize])
+    }
+    /// Referendums in calling order.
+    pub fn referendums(&self) -> &[Referendum] {
+        &self.referendums
+    }
+    /// A referendum by id.
+    pub fn referendum(&self, id: &Hash) -> Option<&Referendum> {
+        self.referendum_index.get(id).map(|&i| &self.referendums[i as usize])
+    }
+    /// Districts in order of first enrolment.
+    pub fn districts(&self) -> &[District] {
+        &self.districts
+    }
+    /// Whether `voter` supports petition `petition`.
+    pub fn supports(&self, petition: &Hash, voter: &PublicKey) -> bool {
+        match (self.petition_index.get(petition), self.voter_index.get(voter)) {
+            (Some(&p), Some(&v)) => self.supports.contains(&pair(p, v)),
+            _ => false,
+        }
+    }
+    /// Whether `voter` voted in referendum `referendum`.
+    pub fn voted(&self, referendum: &Hash, voter: &PublicKey) -> bool {
+        match (self.referendum_index.get(referendum), self.voter_index.get(voter)) {
+            (Some(&r), Some(&v)) => self.ballots.contains(&pair(r, v)),
+            _ => false,
+        }
+    }
+
+    fn voter(&self, key: &PublicKey) -> Option<u32> {
+        self.voter_index.get(key).copied().filter(|&i| self.voters[i as usize].enrolled)
+    }
+
+    fn require(&self, ctx: &Context, kind: EventKind, role: Role) -> Result<(), Rejection> {
+        let required = match role {
+            Role::Commission => self.genesis.commission_key,
+            Role::Council => self.genesis.council_key,
+            Role::Voter | Role::Initiator => unreachable!("voters are checked by enrolment"),
+        };
+        if ctx.author == required {
+            Ok(())
+        } else {
+            Err(Rejection::WrongRole { kind, required: role })
+        }
+    }
+
+    fn require_voter(&self, ctx: &Context) -> Result<u32, Rejection> {
+        self.voter(&ctx.author).ok_or(Rejection::NotEnrolled { key: key(&ctx.author) })
+    }
+
+    fn petition_index_of(&self, id: &Hash) -> Result<u32, Rejection> {
+        self.petition_index.get(id).copied().ok_or(Rejection::UnknownPetition { petition: hex32(id) })
+    }
+
+    fn referendum_index_of(&self, id: &Hash) -> Result<u32, Rejection> {
+        self.referendum_index.get(id).copied().ok_or(Rejection::UnknownReferendum { referendum: hex32(id) })
+    }
+
+    fn check_subject(&self, subject: &str) -> Result<(), Rejection> {
+        match self.genesis.rules.subjects.iter().find(|s| s.id == subject) {
+            None => Err(Rejection::UnknownSubject { subject: subject.to_owned() }),
+            Some(s) if s.excluded => Err(Rejection::ExcludedSubject { subject: subject.to_owned() }),
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// The screen check; returns whether an admission is consumed.
+    fn check_screen(&self, texts: &[&str], payload_bytes: &[u8]) -> Result<Option<Hash>, Rejection> {
+        let Some(term) = self.screen.find(texts) else { return Ok(None) };
+        let content = content_hash(payload_bytes);
+        if self.admissions.contains(&content) {
+            Ok(Some(content))
+        } else {
+            Err(Rejection::ScreenedText { subject: term.subject.clone(), term: term.term.clone(), content: hex32(&content) })
+        }
+    }
+
+    /// Decides one act. On success the state reflects it; on rejection the
+    /// state is unchanged.
+    pub fn apply(&mut self, ctx: &Context, payload: &Payload, payload_bytes: &[u8]) -> Result<(), Rejection> {
+        if payload.ledger_id != self.ledger_id {
+            return Err(Rejection::WrongLedger { expected: hex32(&self.ledger_id), found: hex32(&payload.ledger_id) });
+        }
+        let payload_hash = sha256(payload_bytes);
+        if self.payloads.contains(&payload_hash) {
+            return Err(Rejection::DuplicatePayload);
+        }
+        let kind = payload.body.kind();
+        let now = ctx.time_ms;
+        match &payload.body {
+            Body::LedgerOpened(_) => return Err(Rejection::GenesisRepeated),
+            Body::VotersEnrolled { district, keys } => {
+                self.require(ctx, kind, Role::Commission)?;
+                let mut batch = HashSet::with_capacity(keys.len());
+                for voter_key in keys {
+                    check_key(voter_key).map_err(|problem| Rejection::WeakVoterKey { key: key(voter_key), problem })?;
+                    let g = &self.genesis;
+                    if [g.commission_key, g.council_key, g.log_key].contains(voter_key) {
+                        return Err(Rejection::RoleKeyAsVoter { key: key(voter_key) });
+                    }
+                    if self.voter(voter_key).is_some() || !batch.insert(*voter_key) {
+                        return Err(Rejection::AlreadyEnrolled { key: key(voter_key) });
+                    }
+                }
+                let new_voters = keys.iter().filter(|k| !self.voter_index.contains_key(*k)).count() as u64;
+                if self.voters.len() as u64 + new_voters > VOTERS_MAX {
+                    return Err(Rejection::LimitExceeded { what: "voters" });
+                }
+                let district_index = match self.district_index.get(district) {
+                    Some(&i) => i,
+                    None if self.districts.len() >= DISTRICTS_MAX => {
+                        return Err(Rejection::LimitExceeded { what: "districts" })
+                    }
+                    None => {
+                        let i = index(self.districts.len());
+                        self.districts.push(District { name: district.clone(), ..District::default() });
+                        self.district_index.insert(district.clone(), i);
+                        i
+                    }
+                };
+                for voter_key in keys {
+                    let voter = Voter { district: district_index, enrolled: true };
+                    match self.voter_index.get(voter_key) {
+                        Some(&i) => self.voters[i as usize] = voter,
+                        None => {
+                            self.voter_index.insert(*voter_key, index(self.voters.len()));
+                            self.voters.push(voter);
+                        }
+                    }
+                }
+                self.enrolled += keys.len() as u64;
+                self.districts[district_index as usize].enrolled += keys.len() as u64;
+            }
+            Body::VoterRemoved { key: voter_key, .. } => {
+                self.require(ctx, kind, Role::Commission)?;
+                let i = self.voter(voter_key).ok_or(Rejection::NotEnrolled { key: key(voter_key) })?;
+                let voter = &mut self.voters[i as usize];
+                voter.enrolled = false;
+                self.enrolled -= 1;
+                self.districts[voter.district as usize].enrolled -= 1;
+            }
+            Body::PetitionFiled { subject, title, text } => {
+                self.require_voter(ctx)?;
+                self.check_subject(subject)?;
+                let admission = self.check_screen(&[title, text], payload_bytes)?;
+                if self.petitions.len() as u64 >= PETITIONS_MAX {
+                    return Err(Rejection::LimitExceeded { what: "petitions" });
+                }
+                if let Some(content) = admission {
+                    self.admissions.remove(&content);
+                }
+                self.petition_index.insert(ctx.entry_hash, index(self.petitions.len()));
+                self.petitions.push(Petition {
+                    id: ctx.entry_hash,
+                    position: ctx.position,
+                    filed_at_ms: now,
+                    initiator: ctx.author,
+                    subject: subject.clone(),
+                    title: title.clone(),
+                    threshold: threshold(&self.genesis.rules, self.enrolled),
+                    signing_deadline_ms: now.saturating_add(self.genesis.rules.signing_period_ms),
+                    supports_online: 0,
+                    supports_paper: 0,
+                    qualified_at_ms: None,
+                    withdrawn_at_ms: None,
+                    ruling: None,
+                    referendum: None,
+                    admitted: admission.is_some(),
+                });
+            }
+            Body::PetitionSupported { petition } => {
+                let voter = self.require_voter(ctx)?;
+                let p = self.petition_index_of(petition)?;
+                self.check_collecting(p, now)?;
+                if !self.supports.insert(pair(p, voter)) {
+                    return Err(Rejection::DoubleSupport { petition: hex32(petition) });
+                }
+                let district = self.voters[voter as usize].district;
+                self.districts[district as usize].supports += 1;
+                let petition = &mut self.petitions[p as usize];
+                petition.supports_online += 1;
+                Self::qualify(petition, now);
+            }
+            Body::PaperSupportsRecorded { petition, count, .. } => {
+                self.require(ctx, kind, Role::Commission)?;
+                let p = self.petition_index_of(petition)?;
+                self.check_collecting(p, now)?;
+                let petition = &mut self.petitions[p as usize];
+                petition.supports_paper = petition.supports_paper.saturating_add(*count);
+                Self::qualify(petition, now);
+            }
+            Body::PetitionWithdrawn { petition, .. } => {
+                let p = self.petition_index_of(petition)?;
+                if self.petitions[p as usize].initiator != ctx.author {
+                    return Err(Rejection::NotInitiator { petition: hex32(petition) });
+                }
+                let status = self.petitions[p as usize].status(&self.genesis.rules, now);
+                if !matches!(status, PetitionStatus::Collecting | PetitionStatus::AwaitingRuling | PetitionStatus::RulingOverdue) {
+                    return Err(Rejection::PetitionNotCollecting { petition: hex32(petition), status: status.name() });
+                }
+                self.petitions[p as usize].withdrawn_at_ms = Some(now);
+            }
+            Body::ContentAdmitted { content, .. } => {
+                self.require(ctx, kind, Role::Commission)?;
+                if !self.admissions.insert(*content) {
+                    return Err(Rejection::AdmissionExists { content: hex32(content) });
+                }
+            }
+            Body::CouncilRuled { petition, decision, reasons } => {
+                self.require(ctx, kind, Role::Council)?;
+                let p = self.petition_index_of(petition)?;
+                let rules = &self.genesis.rules;
+                let record = &self.petitions[p as usize];
+                match record.status(rules, now) {
+                    PetitionStatus::AwaitingRuling => {}
+                    PetitionStatus::Collecting | PetitionStatus::Lapsed => {
+                        return Err(Rejection::RulingBeforeThreshold {
+                            petition: hex32(petition),
+                            supports: record.supports(),
+                            threshold: record.threshold,
+                        })
+                    }
+                    PetitionStatus::RulingOverdue => {
+                        return Err(Rejection::RulingAfterDeadline {
+                            petition: hex32(petition),
+                            deadline_ms: record.ruling_deadline_ms(rules).unwrap_or(0),
+                        })
+                    }
+                    status => return Err(Rejection::NotAwaitingRuling { petition: hex32(petition), status: status.name() }),
+                }
+                self.petitions[p as usize].ruling =
+                    Some(Ruling { decision: *decision, reasons: reasons.clone(), position: ctx.position, time_ms: now });
+            }
+            Body::ReferendumCalled { petition, subject, question, options, opens_at_ms, closes_at_ms } => {
+                self.require(ctx, kind, Role::Commission)?;
+                let p = self.petition_index_of(petition)?;
+                let rules = &self.genesis.rules;
+                let status = self.petitions[p as usize].status(rules, now);
+                if !matches!(status, PetitionStatus::Rejected | PetitionStatus::RulingOverdue) {
+                    return Err(Rejection::ReferendumNotAllowed { petition: hex32(petition), status: status.name() });
+                }
+                self.check_subject(subject)?;
+                let mut texts: Vec<&str> = vec![question];
+                texts.extend(options.iter().map(String::as_str));
+                let admission = self.check_screen(&texts, payload_bytes)?;
+                let window = closes_at_ms.checked_sub(*opens_at_ms);
+                let window_ok = window
+                    .is_some_and(|w| w >= rules.referendum_window_min_ms && w <= rules.referendum_window_max_ms);
+                if *opens_at_ms < now || !window_ok {
+                    return Err(Rejection::BadWindow {
+                        opens_at_ms: *opens_at_ms,
+                        closes_at_ms: *closes_at_ms,
+                        time_ms: now,
+                        min_ms: rules.referendum_window_min_ms,
+                        max_ms: rules.referendum_window_max_ms,
+                    });
+                }
+                if self.referendums.len() as u64 >= REFERENDUMS_MAX {
+                    return Err(Rejection::LimitExceeded { what: "referendums" });
+                }
+                if let Some(content) = admission {
+                    self.admissions.remove(&content);
+                }
+                self.petitions[p as usize].referendum = Some(ctx.entry_hash);
+                self.referendum_index.insert(ctx.entry_hash, index(self.referendums.len()));
+                self.referendums.push(Referendum {
+                    id: ctx.entry_hash,
+                    position: ctx.position,
+                    petition: *petition,
+                    subject: subject.clone(),
+                    question: question.clone(),
+                    options: options.clone(),
+                    opens_at_ms: *opens_at_ms,
+                    closes_at_ms: *closes_at_ms,
+                    electorate: self.enrolled,
+                    tally: vec![0; options.len()],
+                    declared: None,
+                    declared_at_position: None,
+                });
+            }
+            Body::BallotCast { referendum, ballot } => {
+                let voter = self.require_voter(ctx)?;
+                let r = self.referendum_index_of(referendum)?;
+                let record = &self.referendums[r as usize];
+                if now < record.opens_at_ms || now >= record.closes_at_ms {
+                    return Err(Rejection::BallotOutsideWindow {
+                        referendum: hex32(referendum),
+                        opens_at_ms: record.opens_at_ms,
+                        closes_at_ms: record.closes_at_ms,
+                        time_ms: now,
+                    });
+                }
+                let Ballot::Open { choice } = ballot;
+                if usize::from(*choice) >= record.options.len() {
+                    return Err(Rejection::ChoiceOutOfRange {
+                        referendum: hex32(referendum),
+                        choice: *choice,
+                        options: record.options.len() as u64,
+                    });
+                }
+                if !self.ballots.insert(pair(r, voter)) {
+                    return Err(Rejection::DoubleBallot { referendum: hex32(referendum) });
+                }
+                self.referendums[r as usize].tally[usize::from(*choice)] += 1;
+                let district = self.voters[voter as usize].district;
+                self.districts[district as usize].ballots += 1;
+            }
+            Body::ResultDeclared { referendum, tally, outcome: declared } => {
+                self.require(ctx, kind, Role::Commission)?;
+                let r = self.referendum_index_of(referendum)?;
+                let record = &self.referendums[r as usize];
+                if now < record.closes_at_ms {
+                    return Err(Rejection::DeclaredTooEarly { referendum: hex32(referendum), closes_at_ms: record.closes_at_ms });
+                }
+                if record.declared.is_some() {
+                    return Err(Rejection::AlreadyDeclared { referendum: hex32(referendum) });
+                }
+                if *tally != record.tally {
+                    return Err(Rejection::TallyMismatch {
+                        referendum: hex32(referendum),
+                        declared: tally.clone(),
+                        computed: record.tally.clone(),
+                    });
+                }
+                let computed = outcome(&self.genesis.rules, &record.tally, record.electorate);
+                if *declared != computed {
+                    return Err(Rejection::OutcomeMismatch { referendum: hex32(referendum), declared: *declared, computed });
+                }
+                let record = &mut self.referendums[r as usize];
+                record.declared = Some(computed);
+                record.declared_at_position = Some(ctx.position);
+            }
+        }
+        self.payloads.insert(payload_hash);
+        self.time_ms = now;
+        Ok(())
+    }
+
+    fn check_collecting(&self, p: u32, now: u64) -> Result<(), Rejection> {
+        let petition = &self.petitions[p as usize];
+        let collecting = petition.withdrawn_at_ms.is_none() && petition.ruling.is_none() && petition.referendum.is_none();
+        if !collecting {
+            let status = petition.status(&self.genesis.rules, now);
+            return Err(Rejection::PetitionNotCollecting { petition: hex32(&petition.id), status: status.name() });
+        }
+        if now >= petition.signing_deadline_ms {
+            return Err(Rejection::OutsideSigningPeriod {
+                petition: hex32(&petition.id),
+                deadline_ms: petition.signing_deadline_ms,
+                time_ms: now,
+            });
+        }
+        Ok(())
+    }
+
+    fn qualify(petition: &mut Petition, now: u64) {
+        if petition.qualified_at_ms.is_none() && petition.supports() >= petition.threshold {
+            petition.qualified_at_ms = Some(now);
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! The recomputed state as citizens and observers read it: per petition,
+//! per referendum, per district. Serialized to JSON by the node, the command
+//! line (`--json`) and the browser alike.
+
+use crate::event::{Outcome, Rules};
+use crate::state::{outcome, District, Ledger, Petition, Referendum};
+use crate::verify::Verified;
+
+/// A petition with its status and deadlines at the ledger's time.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PetitionView {
+    /// The petition record.
+    #[serde(flatten)]
+    pub petition: Petition,
+    /// Status at the ledger's time.
+    pub status: &'static str,
+    /// Online plus paper supports.
+    pub supports_total: u64,
+    /// End of the council's response period, once qualified.
+    pub ruling_deadline_ms: Option<u64>,
+}
+
+/// A referendum with its phase and the outcome the tally gives.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReferendumView {
+    /// The referendum record.
+    #[serde(flatten)]
+    pub referendum: Referendum,
+    /// `scheduled`, `open`, `closed` or `declared`, at the ledger's time.
+    pub phase: &'static str,
+    /// Valid ballots.
+    pub ballots: u64,
+    /// The outcome the published quorum rule gives for the current tally.
+    pub computed_outcome: Outcome,
+}
+
+/// The whole recomputed state.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Summary {
+    /// Ledger id.
+    pub ledger_id: String,
+    /// Jurisdiction.
+    pub jurisdiction: String,
+    /// Entries.
+    pub size: u64,
+    /// Hash of the last entry.
+    pub head: String,
+    /// Node time of the last entry.
+    pub time_ms: u64,
+    /// Voters enrolled now.
+    pub enrolled: u64,
+    /// The published rules.
+    pub rules: Rules,
+    /// Role keys.
+    pub commission_key: String,
+    /// Council key.
+    pub council_key: String,
+    /// Log key.
+    pub log_key: String,
+    /// Petitions in filing order.
+    pub petitions: Vec<PetitionView>,
+    /// Referendums in calling order.
+    pub referendums: Vec<ReferendumView>,
+    /// Districts in order of first enrolment.
+    pub districts: Vec<District>,
+}
+
+/// A petition's view at `now_ms`.
+pub fn petition_view(ledger: &Ledger, petition: &Petition, now_ms: u64) -> PetitionView {
+    let rules = ledger.rules();
+    PetitionView {
+        petition: petition.clone(),
+        status: petition.status(rules, now_ms).name(),
+        supports_total: petition.supports(),
+        ruling_deadline_ms: petition.ruling_deadline_ms(rules),
+    }
+}
+
+/// A referendum's view at `now_ms`.
+pub fn referendum_view(ledger: &Ledger, referendum: &Referendum, now_ms: u64) -> ReferendumView {
+    let phase = if referendum.declared.is_some() {
+        "declared"
+    } else if now_ms >= referendum.closes_at_ms {
+        "closed"
+    } else if now_ms >= referendum.opens_at_ms {
+        "open"
+    } else {
+        "scheduled"
+    };
+    ReferendumView {
+        referendum: referendum.clone(),
+        phase,
+        ballots: referendum.ballots(),
+        computed_outcome: outcome(ledger.rules(), &referendum.tally, referendum.electorate),
+    }
+}
+
+impl Summary {
+    /// The summary of a ledger with `size` entries ending in `head`.
+    pub fn new(ledger: &Ledger, size: u64, head: &crate::Hash) -> Self {
+        let now = ledger.time_ms();
+        let genesis = ledger.genesis();
+        Self {
+            ledger_id: hex::encode(ledger.ledger_id()),
+            jurisdiction: genesis.jurisdiction.clone(),
+            size,
+            head: hex::encode(head),
+            time_ms: now,
+            enrolled: ledger.enrolled(),
+            rules: genesis.rules.clone(),
+            commission_key: hex::encode(genesis.commission_key),
+            council_key: hex::encode(genesis.council_key),
+            log_key: hex::encode(genesis.log_key),
+            petitions: ledger.petitions().iter().map(|p| petition_view(ledger, p, now)).collect(),
+            referendums: ledger.referendums().iter().map(|r| referendum_view(ledger, r, now)).collect(),
+            districts: ledger.districts().to_vec(),
+        }
+    }
+}
+
+impl From<&Verified> for Summary {
+    fn from(verified: &Verified) -> Self {
+        Summary::new(&verified.ledger, verified.size, &verified.head)
+    }
+}
