@@ -96,8 +96,10 @@ mod tests {
     #[test]
     fn rfc8032_test_vector_1_verifies() {
         // RFC 8032 section 7.1, TEST 1 (empty message).
-        let seed: [u8; 32] =
-            hex::decode("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60").unwrap().try_into().unwrap();
+        let seed: [u8; 32] = hex::decode("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
+            .unwrap()
+            .try_into()
+            .unwrap();
         let keypair = Keypair::from_seed(&seed);
         assert_eq!(hex::encode(keypair.public()), "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
         let signature = keypair.sign(b"");
@@ -137,7 +139,10 @@ mod tests {
         let keypair = Keypair::from_seed(&[5; 32]);
         let mut signature = keypair.sign(b"m");
         // S + l is the same scalar, non-canonically encoded.
-        let l: [u8; 32] = hex::decode("edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010").unwrap().try_into().unwrap();
+        let l: [u8; 32] = hex::decode("edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010")
+            .unwrap()
+            .try_into()
+            .unwrap();
         let mut carry = 0u16;
         for i in 0..32 {
             let sum = u16::from(signature[32 + i]) + u16::from(l[i]) + carry;

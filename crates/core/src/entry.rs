@@ -117,7 +117,14 @@ mod tests {
     #[test]
     fn entry_round_trips_and_refuses_extra_bytes() {
         let payload = vec![1, 2, 3];
-        let entry = Entry { position: 4, prev_hash: [9; 32], time_ms: 77, author: [3; 32], payload: &payload, signature: [8; 64] };
+        let entry = Entry {
+            position: 4,
+            prev_hash: [9; 32],
+            time_ms: 77,
+            author: [3; 32],
+            payload: &payload,
+            signature: [8; 64],
+        };
         let mut bytes = entry.encode();
         assert_eq!(Entry::decode(&bytes), Ok(entry));
         bytes.push(0);

@@ -387,7 +387,9 @@ impl Body {
                     let excluded = match r.u8("subject.excluded")? {
                         0 => false,
                         1 => true,
-                        value => return Err(DecodeError::UnknownTag { field: "subject.excluded", value: value.into() }),
+                        value => {
+                            return Err(DecodeError::UnknownTag { field: "subject.excluded", value: value.into() })
+                        }
                     };
                     let term_count = r.count("subject.terms", 0, SCREEN_TERMS_MAX)?;
                     let mut terms = Vec::with_capacity(term_count);
@@ -423,10 +425,9 @@ impl Body {
                 }
                 Body::VotersEnrolled { district, keys }
             }
-            EventKind::VoterRemoved => Body::VoterRemoved {
-                key: r.array("key")?,
-                reasons: r.str("reasons", 1, REASONS_BYTES_MAX)?.to_owned(),
-            },
+            EventKind::VoterRemoved => {
+                Body::VoterRemoved { key: r.array("key")?, reasons: r.str("reasons", 1, REASONS_BYTES_MAX)?.to_owned() }
+            }
             EventKind::PetitionFiled => Body::PetitionFiled {
                 subject: r.str("subject", 1, SUBJECT_ID_BYTES_MAX)?.to_owned(),
                 title: r.str("title", 1, TITLE_BYTES_MAX)?.to_owned(),
@@ -519,11 +520,7 @@ impl Payload {
     /// The canonical bytes an author signs.
     pub fn encode(&self) -> Vec<u8> {
         let mut w = Writer::new();
-        w.raw(PAYLOAD_MAGIC)
-            .u16(FORMAT_VERSION)
-            .raw(&self.ledger_id)
-            .u8(self.body.kind() as u8)
-            .u64(self.nonce);
+        w.raw(PAYLOAD_MAGIC).u16(FORMAT_VERSION).raw(&self.ledger_id).u8(self.body.kind() as u8).u64(self.nonce);
         self.body.encode_into(&mut w);
         w.finish()
     }
@@ -541,7 +538,8 @@ impl Payload {
         }
         let ledger_id = r.array("payload.ledger_id")?;
         let tag = r.u8("payload.kind")?;
-        let kind = EventKind::from_tag(tag).ok_or(DecodeError::UnknownTag { field: "payload.kind", value: tag.into() })?;
+        let kind =
+            EventKind::from_tag(tag).ok_or(DecodeError::UnknownTag { field: "payload.kind", value: tag.into() })?;
         let nonce = r.u64("payload.nonce")?;
         let body = Body::decode(kind, &mut r)?;
         r.end()?;

@@ -75,7 +75,11 @@ mod tests {
     fn screen() -> Screen {
         Screen::compile(&[
             Subject { id: "roads".into(), excluded: false, terms: vec![] },
-            Subject { id: "budget".into(), excluded: true, terms: vec!["бюджет".into(), "Budget".into(), "тариф салығы".into()] },
+            Subject {
+                id: "budget".into(),
+                excluded: true,
+                terms: vec!["бюджет".into(), "Budget".into(), "тариф салығы".into()],
+            },
             Subject { id: "staffing".into(), excluded: true, terms: vec!["әкім".into()] },
         ])
         .unwrap()

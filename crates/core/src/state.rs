@@ -281,7 +281,9 @@ fn check_genesis(ctx: &Context, genesis: &LedgerOpened) -> Result<Screen, Genesi
     if ctx.author != genesis.commission_key {
         return Err(GenesisError::NotByCommission);
     }
-    for (role, key) in [("commission", &genesis.commission_key), ("log", &genesis.log_key), ("council", &genesis.council_key)] {
+    for (role, key) in
+        [("commission", &genesis.commission_key), ("log", &genesis.log_key), ("council", &genesis.council_key)]
+    {
         check_key(key).map_err(|problem| GenesisError::WeakRoleKey { role, problem })?;
     }
     if genesis.commission_key == genesis.log_key
@@ -464,7 +466,11 @@ impl Ledger {
         if self.admissions.contains(&content) {
             Ok(Some(content))
         } else {
-            Err(Rejection::ScreenedText { subject: term.subject.clone(), term: term.term.clone(), content: hex32(&content) })
+            Err(Rejection::ScreenedText {
+                subject: term.subject.clone(),
+                term: term.term.clone(),
+                content: hex32(&content),
+            })
         }
     }
 
@@ -588,7 +594,10 @@ impl Ledger {
                     return Err(Rejection::NotInitiator { petition: hex32(petition) });
                 }
                 let status = self.petitions[p as usize].status(&self.genesis.rules, now);
-                if !matches!(status, PetitionStatus::Collecting | PetitionStatus::AwaitingRuling | PetitionStatus::RulingOverdue) {
+                if !matches!(
+                    status,
+                    PetitionStatus::Collecting | PetitionStatus::AwaitingRuling | PetitionStatus::RulingOverdue
+                ) {
                     return Err(Rejection::PetitionNotCollecting { petition: hex32(petition), status: status.name() });
                 }
                 self.petitions[p as usize].withdrawn_at_ms = Some(now);
@@ -619,10 +628,16 @@ impl Ledger {
                             deadline_ms: record.ruling_deadline_ms(rules).unwrap_or(0),
                         })
                     }
-                    status => return Err(Rejection::NotAwaitingRuling { petition: hex32(petition), status: status.name() }),
+                    status => {
+                        return Err(Rejection::NotAwaitingRuling { petition: hex32(petition), status: status.name() })
+                    }
                 }
-                self.petitions[p as usize].ruling =
-                    Some(Ruling { decision: *decision, reasons: reasons.clone(), position: ctx.position, time_ms: now });
+                self.petitions[p as usize].ruling = Some(Ruling {
+                    decision: *decision,
+                    reasons: reasons.clone(),
+                    position: ctx.position,
+                    time_ms: now,
+                });
             }
             Body::ReferendumCalled { petition, subject, question, options, opens_at_ms, closes_at_ms } => {
                 self.require(ctx, kind, Role::Commission)?;
@@ -637,8 +652,8 @@ impl Ledger {
                 texts.extend(options.iter().map(String::as_str));
                 let admission = self.check_screen(&texts, payload_bytes)?;
                 let window = closes_at_ms.checked_sub(*opens_at_ms);
-                let window_ok = window
-                    .is_some_and(|w| w >= rules.referendum_window_min_ms && w <= rules.referendum_window_max_ms);
+                let window_ok =
+                    window.is_some_and(|w| w >= rules.referendum_window_min_ms && w <= rules.referendum_window_max_ms);
                 if *opens_at_ms < now || !window_ok {
                     return Err(Rejection::BadWindow {
                         opens_at_ms: *opens_at_ms,
@@ -703,7 +718,10 @@ impl Ledger {
                 let r = self.referendum_index_of(referendum)?;
                 let record = &self.referendums[r as usize];
                 if now < record.closes_at_ms {
-                    return Err(Rejection::DeclaredTooEarly { referendum: hex32(referendum), closes_at_ms: record.closes_at_ms });
+                    return Err(Rejection::DeclaredTooEarly {
+                        referendum: hex32(referendum),
+                        closes_at_ms: record.closes_at_ms,
+                    });
                 }
                 if record.declared.is_some() {
                     return Err(Rejection::AlreadyDeclared { referendum: hex32(referendum) });
@@ -717,7 +735,11 @@ impl Ledger {
                 }
                 let computed = outcome(&self.genesis.rules, &record.tally, record.electorate);
                 if *declared != computed {
-                    return Err(Rejection::OutcomeMismatch { referendum: hex32(referendum), declared: *declared, computed });
+                    return Err(Rejection::OutcomeMismatch {
+                        referendum: hex32(referendum),
+                        declared: *declared,
+                        computed,
+                    });
                 }
                 let record = &mut self.referendums[r as usize];
                 record.declared = Some(computed);
@@ -731,7 +753,8 @@ impl Ledger {
 
     fn check_collecting(&self, p: u32, now: u64) -> Result<(), Rejection> {
         let petition = &self.petitions[p as usize];
-        let collecting = petition.withdrawn_at_ms.is_none() && petition.ruling.is_none() && petition.referendum.is_none();
+        let collecting =
+            petition.withdrawn_at_ms.is_none() && petition.ruling.is_none() && petition.referendum.is_none();
         if !collecting {
             let status = petition.status(&self.genesis.rules, now);
             return Err(Rejection::PetitionNotCollecting { petition: hex32(&petition.id), status: status.name() });

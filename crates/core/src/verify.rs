@@ -190,8 +190,7 @@ pub fn prepare_line(line: &[u8]) -> Prepared {
     if line.len() > LINE_BYTES_MAX {
         return Err(Reason::MalformedLine { detail: format!("line longer than {LINE_BYTES_MAX} bytes") });
     }
-    let parsed: Line<'_> =
-        serde_json::from_slice(line).map_err(|e| Reason::MalformedLine { detail: e.to_string() })?;
+    let parsed: Line<'_> = serde_json::from_slice(line).map_err(|e| Reason::MalformedLine { detail: e.to_string() })?;
     let stated_hash = crate::hexser::parse::<32>(parsed.hash).map_err(|detail| Reason::MalformedLine { detail })?;
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(parsed.entry)
@@ -276,7 +275,10 @@ impl ChainVerifier {
         let payload = entry.payload.as_ref().map_err(|e| fail(Reason::MalformedPayload(e.clone())))?;
         let ctx = Context { position, time_ms: entry.time_ms, entry_hash: entry.hash, author: entry.author };
         match &mut self.ledger {
-            None => self.ledger = Some(Ledger::open(&ctx, payload, entry.payload_bytes()).map_err(|r| fail(Reason::Rule(r)))?),
+            None => {
+                self.ledger =
+                    Some(Ledger::open(&ctx, payload, entry.payload_bytes()).map_err(|r| fail(Reason::Rule(r)))?)
+            }
             Some(ledger) => ledger.apply(&ctx, payload, entry.payload_bytes()).map_err(|r| fail(Reason::Rule(r)))?,
         }
         self.size += 1;
