@@ -1,0 +1,72 @@
+//! Prometheus metrics: entries appended, rejections by code, append and
+//! sync latency, batch size, queue depth.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+/// The label of a rejection counter.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct Code {
+    /// The stable rejection code.
+    pub code: String,
+}
+
+/// The node's metrics and their registry.
+pub struct Metrics {
+    registry: Registry,
+    /// Entries made durable.
+    pub entries_appended: Counter,
+    /// Refused submissions by code.
+    pub rejections: Family<Code, Counter>,
+    /// Enqueue to durable acknowledgment, seconds.
+    pub append_seconds: Histogram,
+    /// One batch's write + fdatasync, seconds.
+    pub sync_seconds: Histogram,
+    /// Acts per batch.
+    pub batch_size: Histogram,
+    /// Acts waiting for the writer.
+    pub queue_depth: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// Registers every metric.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("dauys");
+        let entries_appended = Counter::default();
+        let rejections = Family::<Code, Counter>::default();
+        let append_seconds = Histogram::new(exponential_buckets(0.0001, 2.0, 16));
+        let sync_seconds = Histogram::new(exponential_buckets(0.0001, 2.0, 16));
+        let batch_size = Histogram::new(exponential_buckets(1.0, 2.0, 14));
+        let queue_depth = Gauge::default();
+        registry.register("entries_appended", "Entries made durable", entries_appended.clone());
+        registry.register("rejections", "Refused submissions by code", rejections.clone());
+        registry.register("append_seconds", "Enqueue to durable acknowledgment", append_seconds.clone());
+        registry.register("sync_seconds", "Write and fdatasync of one batch", sync_seconds.clone());
+        registry.register("batch_size", "Acts per group commit", batch_size.clone());
+        registry.register("queue_depth", "Acts waiting for the writer", queue_depth.clone());
+        Self { registry, entries_appended, rejections, append_seconds, sync_seconds, batch_size, queue_depth }
+    }
+}
+
+pub(crate) async fn serve(State(shared): State<Arc<super::Shared>>) -> Response {
+    let mut text = String::new();
+    if prometheus_client::encoding::text::encode(&mut text, &shared.metrics.registry).is_err() {
+        return (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "encoding failed").into_response();
+    }
+    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response()
+}
