@@ -7,7 +7,9 @@ use std::path::Path;
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web-verifier");
-    let mut code = String::from("/// Embedded web assets: (path, content type, bytes).\npub static ASSETS: &[(&str, &str, &[u8])] = &[\n");
+    let mut code = String::from(
+        "/// Embedded web assets: (path, content type, bytes).\npub static ASSETS: &[(&str, &str, &[u8])] = &[\n",
+    );
     for (dir, prefix) in [(root.join("www"), ""), (root.join("pkg"), "pkg/")] {
         println!("cargo:rerun-if-changed={}", dir.display());
         let Ok(read) = std::fs::read_dir(&dir) else { continue };
@@ -26,7 +28,12 @@ fn main() {
                 _ => continue,
             };
             let canonical = path.canonicalize().expect("asset path");
-            writeln!(code, "    (\"{prefix}{name}\", \"{mime}\", include_bytes!({:?})),", canonical.display().to_string()).unwrap();
+            writeln!(
+                code,
+                "    (\"{prefix}{name}\", \"{mime}\", include_bytes!({:?})),",
+                canonical.display().to_string()
+            )
+            .expect("writing to a String cannot fail");
         }
     }
     code.push_str("];\n");

@@ -252,7 +252,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sled=warn,tower_http=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sled=warn,tower_http=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -278,7 +279,9 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Enroll { client, district, file, mut keys } => {
             if let Some(file) = file {
                 let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-                keys.extend(text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_owned));
+                keys.extend(
+                    text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_owned),
+                );
             }
             if keys.is_empty() {
                 bail!("no keys to enrol");
@@ -305,14 +308,31 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::PaperSupports { client, petition, count, sheets } => {
             let bytes = std::fs::read(&sheets).with_context(|| format!("reading {}", sheets.display()))?;
-            submit(&client, Body::PaperSupportsRecorded { petition: id(&petition)?, count, sheets_sha256: dauys_core::sha256(&bytes) })
+            submit(
+                &client,
+                Body::PaperSupportsRecorded {
+                    petition: id(&petition)?,
+                    count,
+                    sheets_sha256: dauys_core::sha256(&bytes),
+                },
+            )
         }
-        Command::Admit { client, content, reasons } => submit(&client, Body::ContentAdmitted { content: id(&content)?, reasons }),
+        Command::Admit { client, content, reasons } => {
+            submit(&client, Body::ContentAdmitted { content: id(&content)?, reasons })
+        }
         Command::Council(CouncilCommand::Rule { client, petition, decision, reasons }) => {
             let decision = if decision == "accept" { Decision::Accept } else { Decision::Reject };
             submit(&client, Body::CouncilRuled { petition: id(&petition)?, decision, reasons })
         }
-        Command::Referendum(ReferendumCommand::Call { client, petition, subject, question, options, opens_at_ms, window_ms }) => {
+        Command::Referendum(ReferendumCommand::Call {
+            client,
+            petition,
+            subject,
+            question,
+            options,
+            opens_at_ms,
+            window_ms,
+        }) => {
             let opens_at_ms = opens_at_ms.unwrap_or_else(|| dauys_node::now_ms() + 60_000);
             submit(
                 &client,
@@ -332,7 +352,9 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 Ok(verified) => verified,
                 Err(failure) => bail!("the node's export does not verify, refusing to declare: {failure}"),
             };
-            let Some(record) = verified.ledger.referendum(&referendum) else { bail!("no referendum {}", hex::encode(referendum)) };
+            let Some(record) = verified.ledger.referendum(&referendum) else {
+                bail!("no referendum {}", hex::encode(referendum))
+            };
             let outcome = dauys_core::state::outcome(verified.ledger.rules(), &record.tally, record.electorate);
             eprintln!(
                 "recomputed tally {:?} of {} ballots: {}",
@@ -348,7 +370,9 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Export { source, out } => {
             let mut reader = open_source(&source)?;
             let mut writer: Box<dyn Write> = match out {
-                Some(path) => Box::new(std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?),
+                Some(path) => {
+                    Box::new(std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?)
+                }
                 None => Box::new(std::io::stdout().lock()),
             };
             std::io::copy(&mut reader, &mut writer)?;
@@ -378,7 +402,9 @@ pub(crate) fn open_source(source: &str) -> anyhow::Result<Box<dyn Read + Send>> 
         let mut text = Vec::new();
         for position in 0..store.len() {
             let bytes = store.read(position)?.unwrap_or_default();
-            text.extend_from_slice(dauys_core::verify::export_line(position, &dauys_core::sha256(&bytes), &bytes).as_bytes());
+            text.extend_from_slice(
+                dauys_core::verify::export_line(position, &dauys_core::sha256(&bytes), &bytes).as_bytes(),
+            );
         }
         return Ok(Box::new(std::io::Cursor::new(text)));
     }
@@ -401,7 +427,8 @@ fn random_nonce() -> anyhow::Result<u64> {
 fn submit(client: &Client, body: Body) -> anyhow::Result<ExitCode> {
     let keypair = setup::read_key(&client.key)?;
     let node = client.node.trim_end_matches('/');
-    let genesis: serde_json::Value = ureq::get(&format!("{node}/v1/genesis")).call().context("reading the ledger id")?.into_json()?;
+    let genesis: serde_json::Value =
+        ureq::get(&format!("{node}/v1/genesis")).call().context("reading the ledger id")?.into_json()?;
     let ledger_id = id(genesis["ledger_id"].as_str().unwrap_or_default())?;
     let payload = Payload { ledger_id, nonce: random_nonce()?, body };
     let submission = Submission::sign(&keypair, &payload);

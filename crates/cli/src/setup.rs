@@ -55,7 +55,8 @@ pub fn init(data: &Path, rules_path: &Path, commission_key: &Path) -> anyhow::Re
     let text = std::fs::read_to_string(rules_path).with_context(|| format!("reading {}", rules_path.display()))?;
     let file: RulesFile = toml::from_str(&text).with_context(|| format!("parsing {}", rules_path.display()))?;
     let commission = read_key(commission_key)?;
-    let council_key = dauys_core::hexser::parse::<32>(&file.council_key).map_err(|e| anyhow::anyhow!("council_key: {e}"))?;
+    let council_key =
+        dauys_core::hexser::parse::<32>(&file.council_key).map_err(|e| anyhow::anyhow!("council_key: {e}"))?;
     let mut id_seed = [0u8; 32];
     getrandom::getrandom(&mut id_seed).map_err(|e| anyhow::anyhow!("no OS randomness: {e}"))?;
     let log = fresh_keypair()?;

@@ -20,7 +20,10 @@ fn check_batch(chain: &mut ChainVerifier, lines: &mut Vec<Vec<u8>>) -> Result<()
 
 /// Verifies an export read from `reader`. The outer error is IO; the inner
 /// result is the verdict.
-pub fn verify_reader(reader: Box<dyn Read + Send>, progress: Option<&ProgressBar>) -> anyhow::Result<Result<Verified, Failure>> {
+pub fn verify_reader(
+    reader: Box<dyn Read + Send>,
+    progress: Option<&ProgressBar>,
+) -> anyhow::Result<Result<Verified, Failure>> {
     let mut reader = reader;
     let mut chain = ChainVerifier::new();
     let mut splitter = LineSplitter::new();
@@ -138,7 +141,10 @@ pub fn run(source: &str, json: bool) -> anyhow::Result<ExitCode> {
         Ok(verified) => {
             let summary = Summary::from(&verified);
             if json {
-                println!("{}", serde_json::to_string_pretty(&serde_json::json!({"verdict": "valid", "summary": summary}))?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({"verdict": "valid", "summary": summary}))?
+                );
             } else {
                 print_summary(&summary);
             }
@@ -146,7 +152,10 @@ pub fn run(source: &str, json: bool) -> anyhow::Result<ExitCode> {
         }
         Err(failure) => {
             if json {
-                println!("{}", serde_json::to_string_pretty(&serde_json::json!({"verdict": "invalid", "failure": failure}))?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({"verdict": "invalid", "failure": failure}))?
+                );
             } else {
                 println!("INVALID at entry {}: {} — {}", failure.position, failure.reason.code(), failure.reason);
             }

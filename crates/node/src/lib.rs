@@ -133,7 +133,8 @@ pub enum StartError {
 /// Reads a 32-byte secret seed stored as hex in a file.
 pub fn read_key_file(path: &Path) -> Result<Keypair, String> {
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-    let seed = dauys_core::hexser::parse::<32>(text.trim()).map_err(|_| "not a 64-digit lowercase hex secret key".to_owned())?;
+    let seed = dauys_core::hexser::parse::<32>(text.trim())
+        .map_err(|_| "not a 64-digit lowercase hex secret key".to_owned())?;
     Ok(Keypair::from_seed(&seed))
 }
 
@@ -166,9 +167,14 @@ impl Node {
             }
             verifier.check(&prepared).map_err(StartError::Replay)?;
         }
-        tracing::info!(entries = store.len(), elapsed_ms = started.elapsed().as_millis() as u64, "replayed the log");
+        tracing::info!(
+            entries = store.len(),
+            elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            "replayed the log"
+        );
         let ledger = verifier.ledger().cloned();
-        let head = ledger.as_ref().map(|l| signed_head(&log_key, l.ledger_id(), store.len(), &store.head(), l.time_ms()));
+        let head =
+            ledger.as_ref().map(|l| signed_head(&log_key, l.ledger_id(), store.len(), &store.head(), l.time_ms()));
         if let Some(l) = &ledger {
             if l.genesis().log_key != log_key.public() {
                 return Err(StartError::LogKey {
@@ -332,18 +338,18 @@ struct SubmitRequest {
 /// Parses and checks a submission without any state.
 pub fn parse_submission(body: &[u8]) -> Result<(Submission, Payload), (StatusCode, &'static str, String)> {
     let bad = |code, message: String| (StatusCode::BAD_REQUEST, code, message);
-    let request: SubmitRequest =
-        serde_json::from_slice(body).map_err(|e| bad("malformed_json", format!("the body is not a submission object: {e}")))?;
-    let author = dauys_core::hexser::parse::<32>(&request.author).map_err(|e| bad("malformed_author", format!("author: {e}")))?;
-    let signature =
-        dauys_core::hexser::parse::<64>(&request.signature).map_err(|e| bad("malformed_signature", format!("signature: {e}")))?;
+    let request: SubmitRequest = serde_json::from_slice(body)
+        .map_err(|e| bad("malformed_json", format!("the body is not a submission object: {e}")))?;
+    let author = dauys_core::hexser::parse::<32>(&request.author)
+        .map_err(|e| bad("malformed_author", format!("author: {e}")))?;
+    let signature = dauys_core::hexser::parse::<64>(&request.signature)
+        .map_err(|e| bad("malformed_signature", format!("signature: {e}")))?;
     let payload = base64::engine::general_purpose::STANDARD
         .decode(&request.payload)
         .map_err(|e| bad("malformed_payload", format!("payload is not canonical base64: {e}")))?;
     let decoded = Payload::decode(&payload).map_err(|e| bad("malformed_payload", format!("payload: {e}")))?;
-    crypto::verify(&author, &payload, &signature).map_err(|e| {
-        (StatusCode::UNPROCESSABLE_ENTITY, "bad_signature", format!("the signature is refused: {e}"))
-    })?;
+    crypto::verify(&author, &payload, &signature)
+        .map_err(|e| (StatusCode::UNPROCESSABLE_ENTITY, "bad_signature", format!("the signature is refused: {e}")))?;
     Ok((Submission { author, payload, signature }, decoded))
 }
 
@@ -375,10 +381,14 @@ async fn submit(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
             )
                 .into_response()
         }
-        Ok(Err(Refusal::Rule(rejection))) => problem(StatusCode::UNPROCESSABLE_ENTITY, rejection.code(), rejection.to_string()),
-        Ok(Err(Refusal::Unavailable(message))) => {
-            problem(StatusCode::SERVICE_UNAVAILABLE, "unavailable", format!("the node could not write the log: {message}"))
+        Ok(Err(Refusal::Rule(rejection))) => {
+            problem(StatusCode::UNPROCESSABLE_ENTITY, rejection.code(), rejection.to_string())
         }
+        Ok(Err(Refusal::Unavailable(message))) => problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            format!("the node could not write the log: {message}"),
+        ),
         Err(_) => problem(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the node is stopping"),
     }
 }
@@ -408,7 +418,8 @@ async fn entries(State(shared): State<Arc<Shared>>, Query(q): Query<RangeQuery>)
                 })
                 .collect();
             let next = q.from + items.len() as u64;
-            Json(json!({"entries": items, "next": if next < size { Some(next) } else { None }, "size": size})).into_response()
+            Json(json!({"entries": items, "next": if next < size { Some(next) } else { None }, "size": size}))
+                .into_response()
         }
         Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, "read_failed", e),
     }
@@ -485,15 +496,16 @@ async fn petitions(State(shared): State<Arc<Shared>>) -> Response {
     })
 }
 
-fn parse_id(id: &str) -> Result<Hash, Response> {
-    dauys_core::hexser::parse::<32>(id).map_err(|e| problem(StatusCode::BAD_REQUEST, "malformed_id", e))
+fn parse_id(id: &str) -> Option<Hash> {
+    dauys_core::hexser::parse::<32>(id).ok()
+}
+
+fn malformed_id() -> Response {
+    problem(StatusCode::BAD_REQUEST, "malformed_id", "an id is 64 lowercase hex digits")
 }
 
 async fn petition(State(shared): State<Arc<Shared>>, UrlPath(id): UrlPath<String>) -> Response {
-    let id = match parse_id(&id) {
-        Ok(id) => id,
-        Err(response) => return response,
-    };
+    let Some(id) = parse_id(&id) else { return malformed_id() };
     with_ledger(&shared, |l| match l.petition(&id) {
         Some(p) => Json(petition_view(l, p, l.time_ms())).into_response(),
         None => problem(StatusCode::NOT_FOUND, "unknown_petition", "no such petition"),
@@ -508,10 +520,7 @@ async fn referendums(State(shared): State<Arc<Shared>>) -> Response {
 }
 
 async fn referendum(State(shared): State<Arc<Shared>>, UrlPath(id): UrlPath<String>) -> Response {
-    let id = match parse_id(&id) {
-        Ok(id) => id,
-        Err(response) => return response,
-    };
+    let Some(id) = parse_id(&id) else { return malformed_id() };
     with_ledger(&shared, |l| match l.referendum(&id) {
         Some(r) => Json(referendum_view(l, r, l.time_ms())).into_response(),
         None => problem(StatusCode::NOT_FOUND, "unknown_referendum", "no such referendum"),

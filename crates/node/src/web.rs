@@ -15,8 +15,12 @@ which builds the wasm and the page before starting the node.</p>";
 
 fn asset(path: &str) -> Response {
     match ASSETS.iter().find(|(name, ..)| *name == path) {
-        Some((_, mime, bytes)) => ([(header::CONTENT_TYPE, *mime), (header::CACHE_CONTROL, "no-cache")], *bytes).into_response(),
-        None if path == "index.html" => ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], NOT_BUILT).into_response(),
+        Some((_, mime, bytes)) => {
+            ([(header::CONTENT_TYPE, *mime), (header::CACHE_CONTROL, "no-cache")], *bytes).into_response()
+        }
+        None if path == "index.html" => {
+            ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], NOT_BUILT).into_response()
+        }
         None => (StatusCode::NOT_FOUND, "not found").into_response(),
     }
 }

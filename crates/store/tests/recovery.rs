@@ -1,6 +1,8 @@
 //! Recovery: a torn tail is truncated, a damaged middle is refused with its
 //! position, and a lost index is rebuilt from the log.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
+
 use dauys_core::{sha256, Entry};
 use dauys_store::{Append, Store, StoreError};
 

@@ -1,0 +1,132 @@
+//! The whole process through the command line against a real node: enrol,
+//! file, support, rule, call, vote, declare; then the observer's export and
+//! verify agree with the node's own state.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
+
+mod common;
+
+use common::*;
+
+fn receipt(stdout: &str) -> serde_json::Value {
+    serde_json::from_str(stdout).unwrap()
+}
+
+#[test]
+fn petition_to_declared_referendum_through_the_cli() {
+    let ledger = new_ledger(5);
+    let node = Node::serve(&ledger.data);
+    let url = node.url.as_str();
+    let voter_keys: Vec<&str> = ledger.voters.iter().map(|(_, public)| public.as_str()).collect();
+    let mut enrol = vec!["enroll", "--node", url, "--key", s(&ledger.commission), "--district", "North"];
+    enrol.extend(&voter_keys);
+    dauys_ok(&enrol);
+
+    let filed = receipt(&dauys_ok(&[
+        "petition",
+        "file",
+        "--node",
+        url,
+        "--key",
+        s(&ledger.voters[0].0),
+        "--subject",
+        "culture",
+        "--title",
+        "Open the library on Sundays",
+        "--text",
+        "From ten to four.",
+    ]));
+    let petition = filed["entry_hash"].as_str().unwrap().to_owned();
+    for (key, _) in &ledger.voters[..3] {
+        dauys_ok(&["petition", "support", "--node", url, "--key", s(key), &petition]);
+    }
+    assert_eq!(node.get(&format!("/v1/petitions/{petition}"))["status"], "awaiting_ruling");
+    dauys_ok(&[
+        "council",
+        "rule",
+        "--node",
+        url,
+        "--key",
+        s(&ledger.council),
+        &petition,
+        "--decision",
+        "reject",
+        "--reasons",
+        "No staff on Sundays.",
+    ]);
+    let opens = dauys_node::now_ms() + 1_500;
+    let called = receipt(&dauys_ok(&[
+        "referendum",
+        "call",
+        "--node",
+        url,
+        "--key",
+        s(&ledger.commission),
+        &petition,
+        "--subject",
+        "culture",
+        "--question",
+        "Open the library on Sundays?",
+        "--opens-at-ms",
+        &opens.to_string(),
+        "--window-ms",
+        "2500",
+    ]));
+    let referendum = called["entry_hash"].as_str().unwrap().to_owned();
+    std::thread::sleep(std::time::Duration::from_millis(opens.saturating_sub(dauys_node::now_ms()) + 100));
+    for (n, (key, _)) in ledger.voters.iter().enumerate() {
+        let choice = if n < 3 { "0" } else { "1" };
+        dauys_ok(&["ballot", "cast", "--node", url, "--key", s(key), &referendum, choice]);
+    }
+    std::thread::sleep(std::time::Duration::from_millis(opens + 2_600 - dauys_node::now_ms().min(opens + 2_600)));
+    dauys_ok(&["referendum", "declare", "--node", url, "--key", s(&ledger.commission), &referendum]);
+
+    let declared = node.get(&format!("/v1/referendums/{referendum}"));
+    assert_eq!(declared["tally"], serde_json::json!([3, 2]));
+    assert_eq!(declared["declared"], "approved");
+
+    let export = ledger.dir.path().join("export.jsonl");
+    dauys_ok(&["export", url, "--out", s(&export)]);
+    let verified: serde_json::Value = serde_json::from_str(&dauys_ok(&["verify", "--json", s(&export)])).unwrap();
+    assert_eq!(verified["verdict"], "valid");
+    let node_summary = node.get("/v1/summary");
+    for field in ["size", "head", "enrolled", "petitions", "referendums", "districts"] {
+        assert_eq!(verified["summary"][field], node_summary[field], "{field} differs between verify and the node");
+    }
+    // The data directory exports the same bytes as the node.
+    let from_dir = dauys_ok(&["export", s(&ledger.data)]);
+    assert_eq!(from_dir, std::fs::read_to_string(&export).unwrap());
+    // One flipped byte is named by the verifier.
+    let mut bytes = std::fs::read(&export).unwrap();
+    let third_line = bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').nth(2).unwrap().0 + 1;
+    bytes[third_line + 60] ^= 0x01;
+    std::fs::write(&export, &bytes).unwrap();
+    let out = dauys(&["verify", s(&export)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("INVALID at entry 3"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // Usage errors exit 2.
+    assert_eq!(dauys(&["verify"]).status.code(), Some(2));
+    assert_eq!(dauys(&["verify", "/nonexistent/export.jsonl"]).status.code(), Some(2));
+}
+
+#[test]
+fn demo_serves_a_verified_ledger_and_the_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let node = Node::start(&["demo", "--data", s(&data), "--listen", "127.0.0.1:0"]);
+    let page = ureq::get(&format!("{}/", node.url)).call().unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.into_string().unwrap().contains("dauys"));
+    let out = dauys_ok(&["verify", &node.url]);
+    assert!(out.starts_with("VALID: 53 entries"), "{out}");
+    let head = node.get("/v1/head");
+    assert_eq!(head["size"], 53);
+    let metrics = ureq::get(&format!("{}/metrics", node.url)).call().unwrap().into_string().unwrap();
+    assert!(metrics.contains("dauys_entries_appended"), "{metrics}");
+    let openapi = node.get("/v1/openapi.json");
+    assert_eq!(openapi["openapi"], "3.0.3");
+}
