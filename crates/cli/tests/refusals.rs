@@ -46,7 +46,7 @@ fn refusals_change_nothing() {
 
     let before = node.size();
     let before_head = node.get("/v1/head");
-    let mut check = |what: &str, body: Vec<u8>, status: u16, code: &str| {
+    let check = |what: &str, body: Vec<u8>, status: u16, code: &str| {
         let (got_status, answer) = post(url, &body);
         assert_eq!((got_status, answer["code"].as_str().unwrap_or_default()), (status, code), "{what}: {answer}");
         assert!(!answer["message"].as_str().unwrap_or_default().is_empty(), "{what} has no sentence");
