@@ -40,6 +40,31 @@ pub enum SignatureError {
     Invalid,
 }
 
+impl SignatureError {
+    /// A verdict as one byte, for passing between threads or Web Workers:
+    /// 0 accepted, 1 invalid, 2 not a point, 3 non-canonical key, 4 small-order key.
+    pub fn to_byte(verdict: Result<(), SignatureError>) -> u8 {
+        match verdict {
+            Ok(()) => 0,
+            Err(SignatureError::Invalid) => 1,
+            Err(SignatureError::Key(KeyError::NotAPoint)) => 2,
+            Err(SignatureError::Key(KeyError::NonCanonical)) => 3,
+            Err(SignatureError::Key(KeyError::SmallOrder)) => 4,
+        }
+    }
+    /// The verdict for a byte from [`SignatureError::to_byte`]; unknown
+    /// bytes are refusals, never acceptances.
+    pub fn from_byte(byte: u8) -> Result<(), SignatureError> {
+        match byte {
+            0 => Ok(()),
+            2 => Err(SignatureError::Key(KeyError::NotAPoint)),
+            3 => Err(SignatureError::Key(KeyError::NonCanonical)),
+            4 => Err(SignatureError::Key(KeyError::SmallOrder)),
+            _ => Err(SignatureError::Invalid),
+        }
+    }
+}
+
 /// Checks a key under the acceptance rule and returns it ready to verify.
 pub fn check_key(key: &PublicKey) -> Result<VerifyingKey, KeyError> {
     let verifying = VerifyingKey::from_bytes(key).map_err(|_| KeyError::NotAPoint)?;

@@ -182,11 +182,18 @@ pub type Prepared = Result<PreparedEntry, Reason>;
 
 /// Prepares raw entry bytes (as the node stores them).
 pub fn prepare_entry(bytes: Vec<u8>) -> Prepared {
-    prepare(bytes, None)
+    prepare(bytes, None, None)
 }
 
 /// Prepares one export line (without its newline).
 pub fn prepare_line(line: &[u8]) -> Prepared {
+    prepare_line_with(line, None)
+}
+
+/// Prepares one export line, taking the signature verdict from `signature`
+/// when given (computed earlier by [`signature_verdict`] on another thread
+/// or in another Web Worker) instead of verifying again.
+pub fn prepare_line_with(line: &[u8], signature: Option<Result<(), SignatureError>>) -> Prepared {
     if line.len() > LINE_BYTES_MAX {
         return Err(Reason::MalformedLine { detail: format!("line longer than {LINE_BYTES_MAX} bytes") });
     }
@@ -195,14 +202,24 @@ pub fn prepare_line(line: &[u8]) -> Prepared {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(parsed.entry)
         .map_err(|e| Reason::MalformedLine { detail: format!("entry is not canonical base64: {e}") })?;
-    prepare(bytes, Some((parsed.position, stated_hash)))
+    prepare(bytes, Some((parsed.position, stated_hash)), signature)
 }
 
-fn prepare(bytes: Vec<u8>, stated: Option<(u64, Hash)>) -> Prepared {
+/// The signature verdict for one export line, as one byte (see
+/// [`SignatureError::to_byte`]); lines that do not parse get 0, since
+/// [`ChainVerifier::check`] reports their parse error first.
+pub fn signature_verdict(line: &[u8]) -> u8 {
+    match prepare_line(line) {
+        Ok(entry) => SignatureError::to_byte(entry.signature),
+        Err(_) => 0,
+    }
+}
+
+fn prepare(bytes: Vec<u8>, stated: Option<(u64, Hash)>, signature: Option<Result<(), SignatureError>>) -> Prepared {
     let hash = sha256(&bytes);
     let entry = Entry::decode(&bytes).map_err(Reason::MalformedEntry)?;
     let (stated_position, stated_hash) = stated.unwrap_or((entry.position, hash));
-    let signature = crypto::verify(&entry.author, entry.payload, &entry.signature);
+    let signature = signature.unwrap_or_else(|| crypto::verify(&entry.author, entry.payload, &entry.signature));
     let payload = Payload::decode(entry.payload);
     // The payload sits just before the 64-byte signature at the end.
     let payload_end = bytes.len() - 64;

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The web verifier's tests: wasm-bindgen tests of the exported API under
+# Node.js, then headless Chromium end-to-end against a running demo node.
+# Called by `./dev test` after the wasm is built and embedded.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "--- wasm-bindgen tests under Node.js"
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test -p dauys-web-verifier --target wasm32-unknown-unknown --test wasm
+
+echo "--- headless Chromium end-to-end"
+cargo build -p dauys
+(cd tests/e2e && npm install --no-audit --no-fund --silent)
+DAUYS_BIN="$PWD/target/debug/dauys" node --test tests/e2e/
+echo "screenshots: tests/e2e/artifacts/"

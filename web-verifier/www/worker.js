@@ -1,0 +1,39 @@
+// dauys verification worker. Runs after the wasm-bindgen glue (no-modules
+// target) in a Blob worker. Two roles:
+//  - "signatures": checkSignatures(batch) -> one verdict byte per line;
+//  - "coordinator": the rule core, strictly in order, over batches and the
+//    verdicts the signature workers computed.
+"use strict";
+let role = null;
+let verifier = null;
+
+self.onmessage = (event) => {
+  const msg = event.data;
+  try {
+    if (msg.type === "init") {
+      wasm_bindgen.initSync({ module: msg.module });
+      role = msg.role;
+      if (role === "coordinator") verifier = new wasm_bindgen.Verifier();
+      self.postMessage({ type: "ready" });
+    } else if (msg.type === "sign") {
+      const verdicts = wasm_bindgen.checkSignatures(msg.batch);
+      self.postMessage({ type: "signed", id: msg.id, batch: msg.batch, verdicts }, [msg.batch.buffer, verdicts.buffer]);
+    } else if (msg.type === "check") {
+      verifier.checkBatch(msg.batch, msg.verdicts);
+      self.postMessage({ type: "progress", id: msg.id, entries: verifier.entries() });
+    } else if (msg.type === "finish") {
+      let summary;
+      if (msg.truncated) throw verifier.truncated();
+      summary = JSON.parse(verifier.finish());
+      self.postMessage({ type: "done", summary, entries: verifier.entries() });
+    } else if (msg.type === "find") {
+      self.postMessage({ type: "found", acts: JSON.parse(verifier.find(msg.query)) });
+    }
+  } catch (error) {
+    if (error && error.code) {
+      self.postMessage({ type: "failed", failure: JSON.parse(error.failure), entries: verifier ? verifier.entries() : 0 });
+    } else {
+      self.postMessage({ type: "error", message: String(error && error.message || error) });
+    }
+  }
+};
