@@ -10,7 +10,12 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test -p dauys-web-verifier --target wasm32-unknown-unknown --test wasm
 
 echo "--- headless Chromium end-to-end"
-cargo build -p dauys
+# `./dev test` passes the binary its `cargo test --workspace` just built (with
+# the page embedded); run alone, this script builds one.
+if [ -z "${DAUYS_BIN:-}" ]; then
+  cargo build -p dauys
+  DAUYS_BIN="$PWD/target/debug/dauys"
+fi
 (cd tests/e2e && npm install --no-audit --no-fund --silent)
-DAUYS_BIN="$PWD/target/debug/dauys" node --test tests/e2e/
+DAUYS_BIN="$DAUYS_BIN" node --test tests/e2e/
 echo "screenshots: tests/e2e/artifacts/"

@@ -175,6 +175,7 @@
     render();
     const module = await modulePromise;
     const count = Math.max(1, Math.min(16, navigator.hardwareConcurrency || 2));
+    state.workers = count;
     const coordinator = await spawn("coordinator", module);
     const signers = await Promise.all(Array.from({ length: count }, () => spawn("signatures", module)));
     state.coordinator = coordinator;
@@ -351,7 +352,28 @@
     if (state.coordinator) state.coordinator.postMessage({ type: "find", query: $("find").value.trim().toLowerCase() });
   });
   $("lang").addEventListener("change", () => { lang = $("lang").value; localStorage.setItem("dauys.lang", lang); applyLanguage(); });
-  window.dauys = { verify, state: () => state };
+  // The benchmark's limit: raw signature checks per second with `workers`
+  // signature workers busy at once on `batch` (whole export lines), no rules.
+  async function rawRate(batch, workers, millis) {
+    const module = await modulePromise;
+    const pool = await Promise.all(Array.from({ length: workers }, () => spawn("signatures", module)));
+    const lines = batch.split("\n").filter((l) => l).length;
+    const bytes = new TextEncoder().encode(batch);
+    const started = performance.now();
+    let checked = 0;
+    await Promise.all(pool.map((w) => new Promise((resolve) => {
+      const again = () => {
+        if (performance.now() - started > millis) return resolve();
+        w.postMessage({ type: "sign", id: 0, batch: bytes.slice() });
+      };
+      w.onmessage = () => { checked += lines; again(); };
+      again();
+    })));
+    const seconds = (performance.now() - started) / 1000;
+    for (const w of pool) w.terminate();
+    return checked / seconds;
+  }
+  window.dauys = { verify, state: () => state, rawRate, workers: () => Math.max(1, Math.min(16, navigator.hardwareConcurrency || 2)) };
   applyLanguage();
   if (location.protocol === "file:") {
     document.querySelector("input[value=file]").checked = true;

@@ -222,7 +222,14 @@ impl Node {
             .route("/metrics", get(metrics::serve))
             .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
             .with_state(Arc::clone(&self.shared));
+        // Reads are public: mirrors and the saved page may fetch them from
+        // any origin. Submissions need no cookies, so no credentials are allowed.
+        let cors = tower_http::cors::CorsLayer::new()
+            .allow_origin(tower_http::cors::Any)
+            .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+            .allow_headers([header::CONTENT_TYPE]);
         api.merge(web::router())
+            .layer(cors)
             .layer(tower_http::trace::TraceLayer::new_for_http())
             .layer(tower::limit::ConcurrencyLimitLayer::new(CONCURRENCY_MAX))
             .layer(tower_http::catch_panic::CatchPanicLayer::new())

@@ -1,0 +1,240 @@
+//! `dauys-bench`: the measurements behind BENCHMARKS.md, each printed
+//! beside the limit it is compared with, measured in the same run.
+//!
+//! - `sigs FILE`: raw `verify_strict` rate over the signatures of an export,
+//!   on one core and on all cores (the replay limit);
+//! - `ingest`: durable acknowledgments per second over HTTP from concurrent
+//!   clients with pre-signed supports, p50/p99 latency, against a `dauys
+//!   serve` child process;
+//! - `load-store FILE DIR`: writes an export into a node data directory (for
+//!   the restart measurement).
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use dauys_core::event::Body;
+use dauys_core::verify::prepare_line;
+use dauys_core::{crypto, sha256, Entry, Keypair, Submission};
+use rayon::prelude::*;
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["sigs", file] => sigs(file),
+        ["ingest", clients, events] => ingest(clients.parse()?, events.parse()?),
+        ["load-store", file, dir] => load_store(file, dir),
+        _ => {
+            eprintln!("usage: dauys-bench sigs FILE | ingest CLIENTS EVENTS | load-store FILE DIR");
+            std::process::exit(2);
+        }
+    }
+}
+
+/// (author, payload, signature) of every entry in an export.
+fn signed_items(file: &str) -> anyhow::Result<Vec<([u8; 32], Vec<u8>, [u8; 64])>> {
+    let reader = std::io::BufReader::new(std::fs::File::open(file)?);
+    let lines: Vec<String> = reader.lines().collect::<Result<_, _>>()?;
+    Ok(lines
+        .par_iter()
+        .filter_map(|line| {
+            let entry = prepare_line(line.as_bytes()).ok()?;
+            let decoded = Entry::decode(&entry.bytes).ok()?;
+            Some((decoded.author, decoded.payload.to_vec(), decoded.signature))
+        })
+        .collect())
+}
+
+fn sigs(file: &str) -> anyhow::Result<()> {
+    let items = signed_items(file)?;
+    let n = items.len();
+    let one_core: Vec<_> = items.iter().take(20_000).collect();
+    let started = Instant::now();
+    let ok = one_core.iter().filter(|(a, p, s)| crypto::verify(a, p, s).is_ok()).count();
+    let single = one_core.len() as f64 / started.elapsed().as_secs_f64();
+    assert_eq!(ok, one_core.len(), "every signature in a valid export verifies");
+    let started = Instant::now();
+    let ok = items.par_iter().filter(|(a, p, s)| crypto::verify(a, p, s).is_ok()).count();
+    let all = n as f64 / started.elapsed().as_secs_f64();
+    assert_eq!(ok, n);
+    println!("signatures: {n}");
+    println!("verify_strict, one core: {single:.0}/s");
+    println!("verify_strict, all {} cores: {all:.0}/s", rayon::current_num_threads());
+    Ok(())
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+fn post(agent: &ureq::Agent, url: &str, submission: &Submission) -> anyhow::Result<u16> {
+    let body = serde_json::json!({
+        "author": hex::encode(submission.author),
+        "payload": base64::engine::general_purpose::STANDARD.encode(&submission.payload),
+        "signature": hex::encode(submission.signature),
+    });
+    match agent.post(&format!("{url}/v1/events")).send_json(body) {
+        Ok(r) => Ok(r.status()),
+        Err(ureq::Error::Status(status, _)) => Ok(status),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn ingest(clients: usize, events: usize) -> anyhow::Result<()> {
+    // A fresh ledger from the large fixture's genesis, with the fixture's log key.
+    let dir = tempfile_dir()?;
+    let seed = dauys_fixtures::large(1);
+    let genesis = &seed.entries()[..1];
+    write_store(genesis, &dir)?;
+    let log_key_path = dauys_node::log_key_path(&dir);
+    std::fs::write(&log_key_path, format!("{}\n", hex::encode(dauys_fixtures::village_roles().log.seed())))?;
+    let exe = std::env::current_exe()?.with_file_name("dauys");
+    let mut child = Command::new(exe)
+        .args(["serve", "--data", dir.to_str().unwrap_or_default(), "--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let stdout = child.stdout.take().ok_or_else(|| anyhow::anyhow!("no stdout"))?;
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let url = loop {
+        let line = lines.next().ok_or_else(|| anyhow::anyhow!("node exited"))??;
+        if let Some(rest) = line.split(" at ").nth(1) {
+            break rest.trim_end_matches('/').to_owned();
+        }
+    };
+    let agent = ureq::AgentBuilder::new().build();
+    let mut builder = dauys_fixtures::Builder::new(sha256(b"dauys-fixture-ledger/large"));
+    let commission = dauys_fixtures::village_roles().commission;
+    let voters: Vec<Keypair> =
+        (0..clients as u64 * 50).map(|n| dauys_fixtures::key(&format!("bench/voter/{n}"))).collect();
+    for chunk in voters.chunks(1000) {
+        let body = Body::VotersEnrolled { district: "Bench".into(), keys: chunk.iter().map(Keypair::public).collect() };
+        assert_eq!(post(&agent, &url, &builder.sign(&commission, body))?, 201);
+    }
+    let petitions_count = events.div_ceil(voters.len()).max(1);
+    let mut petitions = Vec::new();
+    for i in 0..petitions_count {
+        let body =
+            Body::PetitionFiled { subject: "culture".into(), title: format!("Bench {i}"), text: "Bench.".into() };
+        let response =
+            agent.post(&format!("{url}/v1/events")).send_json(submission_json(&builder.sign(&voters[i], body)))?;
+        let receipt: serde_json::Value = response.into_json()?;
+        petitions.push(
+            dauys_core::hexser::parse::<32>(receipt["entry_hash"].as_str().unwrap_or_default())
+                .map_err(anyhow::Error::msg)?,
+        );
+    }
+    // Pre-sign every support, spread so that each client owns its voters.
+    let mut per_client: Vec<Vec<Submission>> = vec![Vec::new(); clients];
+    let mut made = 0;
+    'outer: for petition in &petitions {
+        for (v, voter) in voters.iter().enumerate() {
+            if made == events {
+                break 'outer;
+            }
+            per_client[v % clients].push(builder.sign(voter, Body::PetitionSupported { petition: *petition }));
+            made += 1;
+        }
+    }
+    eprintln!("pre-signed {made} supports for {clients} clients; posting");
+    let started = Instant::now();
+    // One OS thread per client: each is a sequential submitter with its own
+    // keep-alive connection, as 64 independent citizens' apps would be.
+    let handles: Vec<_> = per_client
+        .into_iter()
+        .map(|mine| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let agent = ureq::AgentBuilder::new().build();
+                let mut latencies = Vec::with_capacity(mine.len());
+                let mut failed = 0usize;
+                for submission in &mine {
+                    let t = Instant::now();
+                    match post(&agent, &url, submission) {
+                        Ok(201) => latencies.push(t.elapsed()),
+                        _ => failed += 1,
+                    }
+                }
+                (latencies, failed)
+            })
+        })
+        .collect();
+    let results: Vec<(Vec<Duration>, usize)> = handles.into_iter().map(|h| h.join().unwrap_or_default()).collect();
+    let elapsed = started.elapsed();
+    let mut latencies: Vec<Duration> = results.iter().flat_map(|(l, _)| l.iter().copied()).collect();
+    let failed: usize = results.iter().map(|(_, f)| f).sum();
+    latencies.sort();
+    let acked = latencies.len();
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    println!("clients: {clients}");
+    println!("acknowledged (201, durable): {acked}, failed: {failed}, in {:.2}s", elapsed.as_secs_f64());
+    println!("throughput: {:.0} acknowledged events/s", acked as f64 / elapsed.as_secs_f64());
+    if acked > 0 {
+        println!(
+            "latency p50: {:.1} ms, p99: {:.1} ms",
+            ms(percentile(&latencies, 0.5)),
+            ms(percentile(&latencies, 0.99))
+        );
+    }
+    Ok(())
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn submission_json(submission: &Submission) -> serde_json::Value {
+    serde_json::json!({
+        "author": hex::encode(submission.author),
+        "payload": base64::engine::general_purpose::STANDARD.encode(&submission.payload),
+        "signature": hex::encode(submission.signature),
+    })
+}
+
+fn tempfile_dir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("dauys-bench-{}-{}", std::process::id(), dauys_node::now_ms()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+fn write_store(entries: &[(Vec<u8>, [u8; 32])], dir: &std::path::Path) -> anyhow::Result<()> {
+    let (mut store, _) = dauys_store::Store::open(dir)?;
+    for chunk in entries.chunks(10_000) {
+        let appends: Vec<_> = chunk
+            .iter()
+            .map(|(bytes, hash)| {
+                let entry = Entry::decode(bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
+                Ok(dauys_store::Append {
+                    bytes: bytes.clone(),
+                    hash: *hash,
+                    payload_hash: sha256(entry.payload),
+                    author: entry.author,
+                })
+            })
+            .collect::<anyhow::Result<_>>()?;
+        store.append(&appends)?;
+    }
+    Ok(())
+}
+
+fn load_store(file: &str, dir: &str) -> anyhow::Result<()> {
+    let reader = std::io::BufReader::new(std::fs::File::open(file)?);
+    let mut entries = Vec::new();
+    for line in reader.lines() {
+        let prepared = prepare_line(line?.as_bytes()).map_err(|e| anyhow::anyhow!("{e}"))?;
+        entries.push((prepared.bytes, prepared.hash));
+    }
+    let dir = PathBuf::from(dir);
+    write_store(&entries, &dir)?;
+    std::fs::write(
+        dauys_node::log_key_path(&dir),
+        format!("{}\n", hex::encode(dauys_fixtures::village_roles().log.seed())),
+    )?;
+    println!("wrote {} entries to {}", entries.len(), dir.display());
+    Ok(())
+}

@@ -1,0 +1,43 @@
+// Browser benchmark (not a test): verifies a large ledger in headless
+// Chromium and measures, in the same run, the limit: raw wasm signature
+// checks per second with every signature worker busy at once.
+// Usage: DAUYS_BIN=target/release/dauys node tests/e2e/bench.mjs DATA_DIR
+import { spawn, execSync } from "node:child_process";
+import { chromium } from "playwright-core";
+
+const data = process.argv[2];
+const bin = process.env.DAUYS_BIN || "target/release/dauys";
+const node = spawn(bin, ["serve", "--data", data, "--listen", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "inherit"] });
+const url = await new Promise((resolve) => {
+  let out = "";
+  node.stdout.on("data", (d) => { out += d; const m = out.match(/at (http:\/\/[^\s]+?)\/?\n/); if (m) resolve(m[1]); });
+});
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+let peak = 0;
+const sampler = setInterval(() => {
+  try {
+    const out = execSync("ps -C chromium -o rss=,args= | grep -- '--type=renderer' | awk '{s+=$1} END {print s}'", { encoding: "utf8" });
+    peak = Math.max(peak, Number(out.trim()) || 0);
+  } catch {}
+}, 100);
+const page = await browser.newPage();
+const started = Date.now();
+await page.goto(url + "/");
+await page.waitForSelector("#verdict[data-verdict=valid], #verdict[data-verdict=invalid]", { timeout: 600_000 });
+const seconds = (Date.now() - started) / 1000;
+const verdict = await page.$eval("#verdict", (el) => ({ verdict: el.dataset.verdict, entries: Number(el.dataset.entries) }));
+clearInterval(sampler);
+const workers = await page.evaluate(() => window.dauys.workers());
+const batch = (await (await fetch(url + "/v1/export")).text()).split("\n").slice(1000, 1700).join("\n") + "\n";
+const limit = await page.evaluate(([b, w]) => window.dauys.rawRate(b, w, 5000), [batch, workers]);
+const single = await page.evaluate(([b]) => window.dauys.rawRate(b, 1, 5000), [batch]);
+console.log(`verdict: ${verdict.verdict}, ${verdict.entries} entries in ${seconds.toFixed(1)} s (page load to verdict)`);
+console.log(`verified: ${(verdict.entries / seconds).toFixed(0)} entries/s with ${workers} signature workers`);
+console.log(`limit: raw wasm signature checks, ${workers} workers at once: ${limit.toFixed(0)}/s; one worker: ${single.toFixed(0)}/s (x${workers} = ${(single * workers).toFixed(0)}/s)`);
+console.log(`ratio to the concurrent limit: ${((verdict.entries / seconds / limit) * 100).toFixed(0)}%`);
+console.log(`peak RSS of Chromium renderer processes during verification: ${(peak / 1024).toFixed(0)} MiB`);
+await browser.close();
+node.kill();
