@@ -33,8 +33,11 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-/// (author, payload, signature) of every entry in an export.
-fn signed_items(file: &str) -> anyhow::Result<Vec<([u8; 32], Vec<u8>, [u8; 64])>> {
+/// One signed act: author, payload, signature.
+type Signed = ([u8; 32], Vec<u8>, [u8; 64]);
+
+/// The signed acts of every entry in an export.
+fn signed_items(file: &str) -> anyhow::Result<Vec<Signed>> {
     let reader = std::io::BufReader::new(std::fs::File::open(file)?);
     let lines: Vec<String> = reader.lines().collect::<Result<_, _>>()?;
     Ok(lines
@@ -66,7 +69,9 @@ fn sigs(file: &str) -> anyhow::Result<()> {
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    // Nearest rank: the smallest value with at least p of the sample at or below it.
+    let rank = (sorted.len() as f64 * p).ceil().max(1.0);
+    let index = format!("{rank:.0}").parse::<usize>().unwrap_or(sorted.len()) - 1;
     sorted[index.min(sorted.len() - 1)]
 }
 
