@@ -68,11 +68,10 @@ fn sigs(file: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    // Nearest rank: the smallest value with at least p of the sample at or below it.
-    let rank = (sorted.len() as f64 * p).ceil().max(1.0);
-    let index = format!("{rank:.0}").parse::<usize>().unwrap_or(sorted.len()) - 1;
-    sorted[index.min(sorted.len() - 1)]
+/// Nearest-rank percentile (`permille` of 1000) of a sorted, non-empty sample.
+fn percentile(sorted: &[Duration], permille: usize) -> Duration {
+    let rank = (sorted.len() * permille).div_ceil(1000).max(1);
+    sorted[rank.min(sorted.len()) - 1]
 }
 
 fn post(agent: &ureq::Agent, url: &str, submission: &Submission) -> anyhow::Result<u16> {
@@ -121,11 +120,11 @@ fn ingest(clients: usize, events: usize) -> anyhow::Result<()> {
     }
     let petitions_count = events.div_ceil(voters.len()).max(1);
     let mut petitions = Vec::new();
-    for i in 0..petitions_count {
+    for (i, initiator) in voters.iter().take(petitions_count).enumerate() {
         let body =
             Body::PetitionFiled { subject: "culture".into(), title: format!("Bench {i}"), text: "Bench.".into() };
         let response =
-            agent.post(&format!("{url}/v1/events")).send_json(submission_json(&builder.sign(&voters[i], body)))?;
+            agent.post(&format!("{url}/v1/events")).send_json(submission_json(&builder.sign(initiator, body)))?;
         let receipt: serde_json::Value = response.into_json()?;
         petitions.push(
             dauys_core::hexser::parse::<32>(receipt["entry_hash"].as_str().unwrap_or_default())
