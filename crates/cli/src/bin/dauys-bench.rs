@@ -181,8 +181,8 @@ fn ingest(clients: usize, events: usize) -> anyhow::Result<()> {
     if acked > 0 {
         println!(
             "latency p50: {:.1} ms, p99: {:.1} ms",
-            ms(percentile(&latencies, 0.5)),
-            ms(percentile(&latencies, 0.99))
+            ms(percentile(&latencies, 500)),
+            ms(percentile(&latencies, 990))
         );
     }
     Ok(())
