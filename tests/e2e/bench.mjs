@@ -16,14 +16,17 @@ const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
 });
-let peak = 0;
-const sampler = setInterval(() => {
+const rendererRss = () => {
   try {
     const out = execSync("ps -C chromium -o rss=,args= | grep -- '--type=renderer' | awk '{s+=$1} END {print s}'", { encoding: "utf8" });
-    peak = Math.max(peak, Number(out.trim()) || 0);
-  } catch {}
-}, 100);
+    return Number(out.trim()) || 0;
+  } catch { return 0; }
+};
 const page = await browser.newPage();
+await page.goto("about:blank");
+const baseline = rendererRss();
+let peak = 0;
+const sampler = setInterval(() => { peak = Math.max(peak, rendererRss()); }, 100);
 const started = Date.now();
 await page.goto(url + "/");
 await page.waitForSelector("#verdict[data-verdict=valid], #verdict[data-verdict=invalid]", { timeout: 600_000 });
@@ -38,6 +41,6 @@ console.log(`verdict: ${verdict.verdict}, ${verdict.entries} entries in ${second
 console.log(`verified: ${(verdict.entries / seconds).toFixed(0)} entries/s with ${workers} signature workers`);
 console.log(`limit: raw wasm signature checks, ${workers} workers at once: ${limit.toFixed(0)}/s; one worker: ${single.toFixed(0)}/s (x${workers} = ${(single * workers).toFixed(0)}/s)`);
 console.log(`ratio to the concurrent limit: ${((verdict.entries / seconds / limit) * 100).toFixed(0)}%`);
-console.log(`peak RSS of Chromium renderer processes during verification: ${(peak / 1024).toFixed(0)} MiB`);
+console.log(`peak RSS of Chromium renderer processes during verification: ${(peak / 1024).toFixed(0)} MiB (an about:blank tab: ${(baseline / 1024).toFixed(0)} MiB)`);
 await browser.close();
 node.kill();

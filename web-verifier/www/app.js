@@ -213,22 +213,29 @@
       worker.postMessage({ type: "sign", id: nextId++, batch }, [batch.buffer]);
     };
     try {
+      // Chunks are gathered until a batch is full, then joined once and cut
+      // at the last newline; the remainder starts the next batch.
+      let chunks = [], gathered = 0;
+      const join = () => {
+        const all = new Uint8Array(gathered);
+        let offset = 0;
+        for (const c of chunks) { all.set(c, offset); offset += c.length; }
+        chunks = []; gathered = 0;
+        return all;
+      };
       for (;;) {
         const { value, done: end } = await reader.read();
-        if (end) break;
-        if (done) break; // the coordinator already found the first failure
+        if (end || done) break; // done: the coordinator already found the first failure
         bytesRead += value.length;
-        const joined = new Uint8Array(pending.length + value.length);
-        joined.set(pending); joined.set(value, pending.length);
-        pending = joined;
-        while (pending.length >= BATCH) {
-          let end = pending.lastIndexOf(10, BATCH - 1);
-          if (end < 0) end = pending.lastIndexOf(10);
-          if (end < 0) break;
-          await send(pending.slice(0, end + 1));
-          pending = pending.slice(end + 1);
-        }
+        chunks.push(value); gathered += value.length;
+        if (gathered < BATCH) continue;
+        const all = join();
+        const cut = all.lastIndexOf(10);
+        if (cut < 0) { chunks = [all]; gathered = all.length; continue; }
+        await send(all.slice(0, cut + 1));
+        if (cut + 1 < all.length) { chunks = [all.subarray(cut + 1)]; gathered = all.length - cut - 1; }
       }
+      pending = join();
       const last = pending.lastIndexOf(10);
       if (last >= 0) { await send(pending.slice(0, last + 1)); pending = pending.slice(last + 1); }
     } catch (e) {

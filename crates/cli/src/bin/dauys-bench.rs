@@ -143,6 +143,12 @@ fn ingest(clients: usize, events: usize) -> anyhow::Result<()> {
             made += 1;
         }
     }
+    // The limit beside the figure: one core's raw verify_strict rate over
+    // the same pre-signed supports.
+    let sample: Vec<&Submission> = per_client.iter().flatten().take(20_000).collect();
+    let started = Instant::now();
+    let verified = sample.iter().filter(|s| crypto::verify(&s.author, &s.payload, &s.signature).is_ok()).count();
+    let one_core = verified as f64 / started.elapsed().as_secs_f64();
     eprintln!("pre-signed {made} supports for {clients} clients; posting");
     let started = Instant::now();
     // One OS thread per client: each is a sequential submitter with its own
@@ -172,12 +178,24 @@ fn ingest(clients: usize, events: usize) -> anyhow::Result<()> {
     let failed: usize = results.iter().map(|(_, f)| f).sum();
     latencies.sort();
     let acked = latencies.len();
+    let metrics = agent.get(&format!("{url}/metrics")).call()?.into_string()?;
+    let metric = |name: &str| -> f64 {
+        metrics.lines().find(|l| l.starts_with(name)).and_then(|l| l.rsplit(' ').next()).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+    };
+    let (syncs, sync_seconds, batched) =
+        (metric("dauys_sync_seconds_count"), metric("dauys_sync_seconds_sum"), metric("dauys_batch_size_sum"));
     let _ = child.kill();
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);
     println!("clients: {clients}");
+    println!("verify_strict on one core, same supports: {one_core:.0}/s");
     println!("acknowledged (201, durable): {acked}, failed: {failed}, in {:.2}s", elapsed.as_secs_f64());
     println!("throughput: {:.0} acknowledged events/s", acked as f64 / elapsed.as_secs_f64());
+    println!(
+        "group commit: {syncs:.0} fdatasyncs, mean {:.2} ms each, mean batch {:.1} acts",
+        sync_seconds * 1000.0 / syncs.max(1.0),
+        batched / syncs.max(1.0)
+    );
     if acked > 0 {
         println!(
             "latency p50: {:.1} ms, p99: {:.1} ms",
