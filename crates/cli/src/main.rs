@@ -441,6 +441,16 @@ fn submit(client: &Client, body: Body) -> anyhow::Result<ExitCode> {
         Ok(response) => {
             let receipt: serde_json::Value = response.into_json()?;
             println!("{}", serde_json::to_string_pretty(&receipt)?);
+            // The receipt is only proof if the ledger's published log key
+            // signed a head that covers the new entry.
+            let log_key = id(genesis["log_key"].as_str().unwrap_or_default())?;
+            let head: dauys_core::SignedHead =
+                serde_json::from_value(receipt["head"].clone()).context("the receipt has no signed head")?;
+            let position = receipt["position"].as_u64().unwrap_or(u64::MAX);
+            if head.verify(&log_key).is_err() || head.ledger_id != ledger_id || head.size <= position {
+                eprintln!("the node accepted the act, but its receipt is not a valid signed head covering it");
+                return Ok(ExitCode::from(1));
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(ureq::Error::Status(status, response)) => {

@@ -94,3 +94,31 @@ fn acknowledged_entries_survive_sigkill() {
     let out = dauys_ok(&["verify", s(&export)]);
     assert!(out.starts_with(&format!("VALID: {size} entries")), "{out}");
 }
+
+#[test]
+fn sigterm_stops_gracefully_even_with_followers() {
+    let ledger = new_ledger(0);
+    let mut node = Node::serve(&ledger.data);
+    // A live follower holds an SSE stream open.
+    let follower = std::process::Command::new(BIN)
+        .args(["follow", &node.url])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let status = std::process::Command::new("kill").args(["-TERM", &node.child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let exit = loop {
+        if let Some(exit) = node.child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(std::time::Instant::now() < deadline, "the node did not stop within 10 s of SIGTERM");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(exit.success(), "graceful stop exits 0, got {exit:?}");
+    let mut follower = follower;
+    let _ = follower.kill();
+    let _ = follower.wait();
+}

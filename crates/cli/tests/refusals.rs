@@ -121,6 +121,25 @@ fn refusals_change_nothing() {
 }
 
 #[test]
+fn secret_keys_never_appear_in_errors() {
+    let ledger = new_ledger(1);
+    let node = Node::serve(&ledger.data);
+    let secret = std::fs::read_to_string(&ledger.voters[0].0).unwrap();
+    // A broken key file: the secret with a character missing.
+    let broken = ledger.dir.path().join("broken.key");
+    std::fs::write(&broken, &secret.trim()[1..]).unwrap();
+    let out = dauys(&["petition", "support", "--node", &node.url, "--key", s(&broken), &"ab".repeat(32)]);
+    assert_eq!(out.status.code(), Some(2));
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(all.contains("broken.key"), "the error names the file: {all}");
+    assert!(!all.contains(&secret.trim()[1..20]), "the error leaks the key: {all}");
+    // A refused act by a valid key: the secret is not echoed either.
+    let out = dauys(&["petition", "support", "--node", &node.url, "--key", s(&ledger.voters[0].0), &"ab".repeat(32)]);
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!all.contains(secret.trim()), "{all}");
+}
+
+#[test]
 fn corrupted_middle_refuses_to_start_and_names_the_position() {
     let ledger = new_ledger(3);
     {

@@ -73,6 +73,12 @@ fn petition_to_declared_referendum_through_the_cli() {
         "2500",
     ]));
     let referendum = called["entry_hash"].as_str().unwrap().to_owned();
+    // Before the window opens a ballot is refused, and nothing changes.
+    let before = node.size();
+    let early = dauys(&["ballot", "cast", "--node", url, "--key", s(&ledger.voters[0].0), &referendum, "0"]);
+    assert_eq!(early.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&early.stderr).contains("ballot_outside_window"));
+    assert_eq!(node.size(), before);
     std::thread::sleep(std::time::Duration::from_millis(opens.saturating_sub(dauys_node::now_ms()) + 100));
     for (n, (key, _)) in ledger.voters.iter().enumerate() {
         let choice = if n < 3 { "0" } else { "1" };

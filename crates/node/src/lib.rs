@@ -44,6 +44,8 @@ pub const QUEUE_MAX: usize = 8_192;
 pub const BATCH_MAX: usize = 4_096;
 /// Requests in flight at once.
 pub const CONCURRENCY_MAX: usize = 1_024;
+/// Exports and live streams open at once.
+pub const STREAMS_MAX: usize = 4_096;
 /// Entries per page of `GET /v1/entries`.
 pub const PAGE_MAX: u64 = 1_000;
 
@@ -97,6 +99,9 @@ struct Job {
 }
 
 struct Shared {
+    /// Set once the node begins to stop: long-lived streams end on it so
+    /// that graceful shutdown does not wait for followers forever.
+    stopping: watch::Sender<bool>,
     ledger: RwLock<Option<Ledger>>,
     store: RwLock<Store>,
     head: watch::Sender<Option<SignedHead>>,
@@ -182,6 +187,7 @@ impl Node {
         let (queue, receiver) = mpsc::channel(QUEUE_MAX);
         let (head, _) = watch::channel(head);
         let shared = Arc::new(Shared {
+            stopping: watch::channel(false).0,
             ledger: RwLock::new(ledger),
             store: RwLock::new(store),
             head,
@@ -199,10 +205,12 @@ impl Node {
 
     /// The HTTP routes.
     pub fn router(&self) -> Router {
-        let api = Router::new()
+        // Short requests share one concurrency limit and a timeout; the
+        // export and the live stream are long by nature and are bounded by
+        // their own limit instead, so followers never starve submissions.
+        let short = Router::new()
             .route("/v1/events", post(submit))
             .route("/v1/entries", get(entries))
-            .route("/v1/export", get(export))
             .route("/v1/head", get(head))
             .route("/v1/genesis", get(genesis))
             .route("/v1/summary", get(summary))
@@ -212,22 +220,32 @@ impl Node {
             .route("/v1/referendums/{id}", get(referendum))
             .route("/v1/districts", get(districts))
             .route("/v1/acts", get(acts))
-            .route("/v1/stream", get(stream))
             .route("/v1/openapi.json", get(openapi))
             .route("/healthz", get(healthz))
             .route("/metrics", get(metrics::serve))
             .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
-            .with_state(Arc::clone(&self.shared));
+            .with_state(Arc::clone(&self.shared))
+            .merge(web::router())
+            .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Duration::from_secs(30),
+            ))
+            .layer(tower::limit::ConcurrencyLimitLayer::new(CONCURRENCY_MAX));
+        let long = Router::new()
+            .route("/v1/export", get(export))
+            .route("/v1/stream", get(stream))
+            .with_state(Arc::clone(&self.shared))
+            .layer(tower::limit::ConcurrencyLimitLayer::new(STREAMS_MAX));
         // Reads are public: mirrors and the saved page may fetch them from
         // any origin. Submissions need no cookies, so no credentials are allowed.
         let cors = tower_http::cors::CorsLayer::new()
             .allow_origin(tower_http::cors::Any)
             .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
             .allow_headers([header::CONTENT_TYPE]);
-        api.merge(web::router())
+        short
+            .merge(long)
             .layer(cors)
             .layer(tower_http::trace::TraceLayer::new_for_http())
-            .layer(tower::limit::ConcurrencyLimitLayer::new(CONCURRENCY_MAX))
             .layer(tower_http::catch_panic::CatchPanicLayer::new())
     }
 
@@ -237,6 +255,11 @@ impl Node {
         listener: tokio::net::TcpListener,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let shared = Arc::clone(&self.shared);
+        let shutdown = async move {
+            shutdown.await;
+            shared.stopping.send_replace(true);
+        };
         axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await?;
         if let Ok(store) = self.shared.store.read() {
             let _ = store.flush_index();
@@ -568,9 +591,13 @@ async fn stream(
     Query(q): Query<RangeQuery>,
 ) -> Sse<impl futures_util::Stream<Item = Result<SseEvent, std::convert::Infallible>>> {
     let heads = shared.head.subscribe();
-    let state = (shared, heads, q.from);
-    let events = futures_util::stream::unfold(state, |(shared, mut heads, from)| async move {
+    let stopping = shared.stopping.subscribe();
+    let state = (shared, heads, stopping, q.from);
+    let events = futures_util::stream::unfold(state, |(shared, mut heads, mut stopping, from)| async move {
         loop {
+            if *stopping.borrow() {
+                return None;
+            }
             let size = shared.store.read().map(|s| s.len()).unwrap_or(0);
             if from < size {
                 let limit = (size - from).min(PAGE_MAX);
@@ -584,10 +611,11 @@ async fn stream(
                     })
                     .collect();
                 let next = from + events.len() as u64;
-                return Some((futures_util::stream::iter(events), (shared, heads, next)));
+                return Some((futures_util::stream::iter(events), (shared, heads, stopping, next)));
             }
-            if heads.changed().await.is_err() {
-                return None;
+            tokio::select! {
+                changed = heads.changed() => if changed.is_err() { return None },
+                _ = stopping.changed() => return None,
             }
         }
     });

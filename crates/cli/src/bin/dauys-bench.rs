@@ -180,7 +180,12 @@ fn ingest(clients: usize, events: usize) -> anyhow::Result<()> {
     let acked = latencies.len();
     let metrics = agent.get(&format!("{url}/metrics")).call()?.into_string()?;
     let metric = |name: &str| -> f64 {
-        metrics.lines().find(|l| l.starts_with(name)).and_then(|l| l.rsplit(' ').next()).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+        metrics
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0)
     };
     let (syncs, sync_seconds, batched) =
         (metric("dauys_sync_seconds_count"), metric("dauys_sync_seconds_sum"), metric("dauys_batch_size_sum"));
