@@ -54,7 +54,9 @@ fn petition_to_declared_referendum_through_the_cli() {
         "--reasons",
         "No staff on Sundays.",
     ]);
-    let opens = dauys_node::now_ms() + 1_500;
+    // Generous margins: the early ballot must land before opening, all five
+    // ballots inside the window, even on a loaded machine.
+    let opens = dauys_node::now_ms() + 3_000;
     let called = receipt(&dauys_ok(&[
         "referendum",
         "call",
@@ -70,7 +72,7 @@ fn petition_to_declared_referendum_through_the_cli() {
         "--opens-at-ms",
         &opens.to_string(),
         "--window-ms",
-        "2500",
+        "5000",
     ]));
     let referendum = called["entry_hash"].as_str().unwrap().to_owned();
     // Before the window opens a ballot is refused, and nothing changes.
@@ -84,7 +86,7 @@ fn petition_to_declared_referendum_through_the_cli() {
         let choice = if n < 3 { "0" } else { "1" };
         dauys_ok(&["ballot", "cast", "--node", url, "--key", s(key), &referendum, choice]);
     }
-    std::thread::sleep(std::time::Duration::from_millis(opens + 2_600 - dauys_node::now_ms().min(opens + 2_600)));
+    std::thread::sleep(std::time::Duration::from_millis(opens + 5_100 - dauys_node::now_ms().min(opens + 5_100)));
     dauys_ok(&["referendum", "declare", "--node", url, "--key", s(&ledger.commission), &referendum]);
 
     let declared = node.get(&format!("/v1/referendums/{referendum}"));
