@@ -10,10 +10,12 @@
 //! is deleted and rebuilt.
 //!
 //! On open the whole log is re-read: every record's checksum, every
-//! position and every hash link. An incomplete or checksum-failing *last*
-//! record is a torn tail, never acknowledged (the sync had not returned), and
-//! is truncated. Damage anywhere before the last record is corruption: the
-//! store refuses to open and names the position and byte offset.
+//! position and every hash link. An incomplete or checksum-failing record
+//! with no intact record anywhere after it is a torn tail (a batch whose sync
+//! never returned, so never acknowledged: a cut record, or zeros where the
+//! file grew before its data reached the disk) and is truncated. Damage with
+//! an intact record after it, or an intact record that breaks the chain, is
+//! corruption: the store refuses to open and names the position and offset.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -25,6 +27,9 @@ use thiserror::Error;
 
 /// Bytes before each entry in the log file: length and checksum.
 const RECORD_HEADER_BYTES: usize = 8;
+/// The shortest entry: magic, version, position, previous hash, time,
+/// author, payload length (of an empty payload) and signature.
+const ENTRY_BYTES_MIN: usize = 8 + 2 + 8 + 32 + 8 + 32 + 4 + 64;
 
 /// Why the store cannot open or write.
 #[derive(Debug, Error)]
@@ -113,6 +118,45 @@ fn record_problem(bytes: &[u8], expected_position: u64, head: &Hash) -> Option<S
     None
 }
 
+/// One record read at an offset of the log.
+enum Record<'a> {
+    /// Header and body are present.
+    Complete {
+        /// The entry bytes.
+        body: &'a [u8],
+        /// Whether the checksum matches.
+        crc_ok: bool,
+    },
+    /// The file ends inside the header or the body, or the length is
+    /// impossible for an entry.
+    Incomplete,
+}
+
+fn read_record(data: &[u8], offset: usize) -> Record<'_> {
+    let Some(header) = data.get(offset..offset + RECORD_HEADER_BYTES) else { return Record::Incomplete };
+    let len = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
+    let crc = u32::from_be_bytes([header[4], header[5], header[6], header[7]]);
+    // No entry is shorter than its fixed fields or longer than the limit:
+    // such a length is damage (zeros where data never arrived, say).
+    if !(ENTRY_BYTES_MIN..=dauys_core::limits::ENTRY_BYTES_MAX).contains(&len) {
+        return Record::Incomplete;
+    }
+    let start = offset + RECORD_HEADER_BYTES;
+    match data.get(start..start + len) {
+        Some(body) => Record::Complete { body, crc_ok: crc32fast::hash(body) == crc },
+        None => Record::Incomplete,
+    }
+}
+
+/// The offset of the first intact record (checksum valid, entry decodes)
+/// starting anywhere at or after `from`, if any.
+fn intact_record_after(data: &[u8], from: usize) -> Option<usize> {
+    (from..data.len().saturating_sub(RECORD_HEADER_BYTES)).find(|&offset| match read_record(data, offset) {
+        Record::Complete { body, crc_ok: true } => Entry::decode(body).is_ok(),
+        _ => false,
+    })
+}
+
 impl Store {
     /// Opens (or creates) the store in `dir`, re-checking the whole chain.
     pub fn open(dir: &Path) -> Result<(Self, Recovery), StoreError> {
@@ -136,34 +180,37 @@ impl Store {
         let mut torn_at = None;
         while offset < data.len() {
             let position = offsets.len() as u64;
-            let header = data.get(offset..offset + RECORD_HEADER_BYTES);
-            let Some(header) = header else {
-                torn_at = Some(offset);
-                break;
+            let (problem, body) = match read_record(&data, offset) {
+                Record::Complete { body, crc_ok: true } => (record_problem(body, position, &head), Some(body)),
+                Record::Complete { crc_ok: false, .. } => (Some("checksum mismatch".to_owned()), None),
+                Record::Incomplete => (Some("incomplete record".to_owned()), None),
             };
-            let len = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
-            let crc = u32::from_be_bytes([header[4], header[5], header[6], header[7]]);
-            let body_start = offset + RECORD_HEADER_BYTES;
-            let Some(body) = data.get(body_start..body_start + len) else {
-                torn_at = Some(offset);
-                break;
-            };
-            let is_last = body_start + len == data.len();
-            let problem = if crc32fast::hash(body) != crc {
-                Some("checksum mismatch".to_owned())
-            } else {
-                record_problem(body, position, &head)
-            };
-            if let Some(problem) = problem {
-                if is_last && crc32fast::hash(body) != crc {
+            match (problem, body) {
+                (None, Some(body)) => {
+                    head = sha256(body);
+                    offsets.push(offset as u64);
+                    offset += RECORD_HEADER_BYTES + body.len();
+                }
+                // A checksum-valid record that breaks the chain was never
+                // written by this store: corruption, wherever it is.
+                (Some(problem), Some(_)) => {
+                    return Err(StoreError::Corrupt { position, offset: offset as u64, problem })
+                }
+                // A damaged or incomplete record is a torn tail only if no
+                // intact record follows it; otherwise the middle is damaged.
+                (Some(problem), None) => {
+                    if let Some(later) = intact_record_after(&data, offset + 1) {
+                        return Err(StoreError::Corrupt {
+                            position,
+                            offset: offset as u64,
+                            problem: format!("{problem}, with an intact record at byte {later} after it"),
+                        });
+                    }
                     torn_at = Some(offset);
                     break;
                 }
-                return Err(StoreError::Corrupt { position, offset: offset as u64, problem });
+                (None, None) => unreachable!("a record without a problem has a body"),
             }
-            head = sha256(body);
-            offsets.push(offset as u64);
-            offset = body_start + len;
         }
         if let Some(torn) = torn_at {
             recovery.truncated_bytes = (data.len() - torn) as u64;

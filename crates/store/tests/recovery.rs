@@ -86,3 +86,34 @@ fn lost_index_is_rebuilt() {
     assert_eq!(recovery.reindexed, appends.len() as u64);
     assert_eq!(store.position_of_payload(&appends[5].payload_hash).unwrap(), Some(5));
 }
+
+#[test]
+fn zero_filled_tail_is_truncated() {
+    let dir = tempfile::tempdir().unwrap();
+    let appends = filled(dir.path());
+    let log = Store::log_path(dir.path());
+    let mut bytes = std::fs::read(&log).unwrap();
+    bytes.extend(std::iter::repeat_n(0u8, 8192)); // the file grew; its data never reached the disk
+    std::fs::write(&log, &bytes).unwrap();
+    let (store, recovery) = Store::open(dir.path()).unwrap();
+    assert_eq!(store.len(), appends.len() as u64);
+    assert_eq!(recovery.truncated_bytes, 8192);
+}
+
+#[test]
+fn damaged_length_in_the_middle_is_corruption_not_a_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    filled(dir.path());
+    let log = Store::log_path(dir.path());
+    let mut bytes = std::fs::read(&log).unwrap();
+    let first = u32::from_be_bytes(bytes[..4].try_into().unwrap()) as usize;
+    let second = 8 + first;
+    bytes[second] = 0x7f; // record 1 now claims an impossible length
+    std::fs::write(&log, &bytes).unwrap();
+    match Store::open(dir.path()) {
+        Err(StoreError::Corrupt { position, .. }) => assert_eq!(position, 1),
+        other => panic!("expected corruption at 1, got {other:?}"),
+    }
+    // Nothing was truncated by the refused open.
+    assert_eq!(std::fs::read(&log).unwrap(), bytes);
+}
