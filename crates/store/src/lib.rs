@@ -222,9 +222,16 @@ impl Store {
         drop(data);
 
         let index_path = dir.join("index");
-        let db = match sled::open(&index_path) {
-            Ok(db) => db,
-            Err(error) => {
+        // sled may fail, or even panic, on damaged files; either way the
+        // index is rebuilt from the log, which is the truth.
+        let opened = std::panic::catch_unwind(|| sled::open(&index_path));
+        let db = match opened {
+            Ok(Ok(db)) => db,
+            failed => {
+                let error = match failed {
+                    Ok(Err(error)) => error.to_string(),
+                    _ => "sled panicked while opening".to_owned(),
+                };
                 tracing::warn!(%error, "index damaged; rebuilding from the log");
                 std::fs::remove_dir_all(&index_path).map_err(io("removing damaged index"))?;
                 recovery.index_rebuilt = true;

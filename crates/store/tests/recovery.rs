@@ -117,3 +117,19 @@ fn damaged_length_in_the_middle_is_corruption_not_a_tail() {
     // Nothing was truncated by the refused open.
     assert_eq!(std::fs::read(&log).unwrap(), bytes);
 }
+
+#[test]
+fn garbage_index_is_rebuilt() {
+    let dir = tempfile::tempdir().unwrap();
+    let appends = filled(dir.path());
+    for entry in std::fs::read_dir(dir.path().join("index")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            let length = std::fs::metadata(&path).unwrap().len() as usize;
+            std::fs::write(&path, vec![0xa5u8; length.max(64)]).unwrap();
+        }
+    }
+    let (store, _) = Store::open(dir.path()).unwrap();
+    assert_eq!(store.len(), appends.len() as u64);
+    assert_eq!(store.position_of_payload(&appends[7].payload_hash).unwrap(), Some(7));
+}
