@@ -125,7 +125,7 @@ fn garbage_index_is_rebuilt() {
     for entry in std::fs::read_dir(dir.path().join("index")).unwrap() {
         let path = entry.unwrap().path();
         if path.is_file() {
-            let length = std::fs::metadata(&path).unwrap().len() as usize;
+            let length = usize::try_from(std::fs::metadata(&path).unwrap().len()).unwrap();
             std::fs::write(&path, vec![0xa5u8; length.max(64)]).unwrap();
         }
     }
