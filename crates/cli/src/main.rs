@@ -398,15 +398,34 @@ pub(crate) fn open_source(source: &str) -> anyhow::Result<Box<dyn Read + Send>> 
     }
     let path = Path::new(source);
     if path.is_dir() {
+        let source = source.to_owned();
+        // Stream the export from the store through a pipe, so memory stays
+        // flat however long the log is.
         let (store, _) = dauys_store::Store::open(path)?;
-        let mut text = Vec::new();
-        for position in 0..store.len() {
-            let bytes = store.read(position)?.unwrap_or_default();
-            text.extend_from_slice(
-                dauys_core::verify::export_line(position, &dauys_core::sha256(&bytes), &bytes).as_bytes(),
-            );
-        }
-        return Ok(Box::new(std::io::Cursor::new(text)));
+        let (reader, mut writer) = std::io::pipe()?;
+        std::thread::spawn(move || {
+            let mut out = std::io::BufWriter::new(&mut writer);
+            for position in 0..store.len() {
+                let written = store.read(position).map_err(anyhow::Error::from).and_then(|bytes| {
+                    let bytes = bytes.unwrap_or_default();
+                    let line = dauys_core::verify::export_line(position, &dauys_core::sha256(&bytes), &bytes);
+                    Ok(out.write_all(line.as_bytes())?)
+                });
+                if let Err(error) = written {
+                    // A short export must never pass for a whole one.
+                    if error
+                        .downcast_ref::<std::io::Error>()
+                        .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+                    {
+                        return;
+                    }
+                    eprintln!("error: reading entry {position} from {source}: {error:#}");
+                    std::process::exit(2);
+                }
+            }
+            let _ = out.flush();
+        });
+        return Ok(Box::new(reader));
     }
     Ok(Box::new(std::fs::File::open(path).with_context(|| format!("opening {source}"))?))
 }
