@@ -159,9 +159,13 @@
       if (!$("url").value) throw new Error(t("chooseUrl"));
       base = $("url").value.replace(/\/+$/, "");
     }
+    // The export is streamed without a length; the head gives the entry count
+    // for the progress bar (only a hint: the verdict never relies on it).
+    let entries = 0;
+    try { entries = (await (await fetch(base + "/v1/head", { cache: "no-store" })).json()).size || 0; } catch (e) { entries = 0; }
     const response = await fetch(base + "/v1/export", { cache: "no-store" });
     if (!response.ok) throw new Error(response.status + " " + response.statusText);
-    return { stream: response.body, total: Number(response.headers.get("content-length")) || 0 };
+    return { stream: response.body, total: Number(response.headers.get("content-length")) || 0, entries };
   }
 
   async function verify() {
@@ -181,6 +185,7 @@
     state.coordinator = coordinator;
     let source;
     try { source = await openSource(); } catch (e) { return fail(e.message, [coordinator, ...signers]); }
+    state.expectedEntries = source.entries || 0;
     const reader = source.stream.getReader();
     const BATCH = 256 * 1024;
     let pending = new Uint8Array(0);
@@ -252,6 +257,7 @@
     if (result.type === "done") { state.summary = result.summary; state.entries = result.entries; }
     else if (result.type === "failed") { state.failure = result.failure; state.entries = result.entries; }
     else { state.error = result.message; }
+    state.expectedEntries = 0;
     progress(bytesRead, bytesRead);
     render();
   }
@@ -266,7 +272,8 @@
 
   function progress(read, total) {
     const p = $("progress");
-    if (total) { p.max = total; p.value = Math.min(read, total); } else p.removeAttribute("value");
+    if (state.expectedEntries) { p.max = state.expectedEntries; p.value = Math.min(state.entries, state.expectedEntries); }
+    else if (total) { p.max = total; p.value = Math.min(read, total); } else p.removeAttribute("value");
     $("progress-text").textContent = t("progress", { n: state.entries.toLocaleString() });
   }
 
