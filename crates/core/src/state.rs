@@ -383,10 +383,6 @@ impl Ledger {
     pub fn enrolled(&self) -> u64 {
         self.enrolled
     }
-    /// Whether `key` is an enrolled voter.
-    pub fn is_enrolled(&self, key: &PublicKey) -> bool {
-        self.voter(key).is_some()
-    }
     /// Petitions in filing order.
     pub fn petitions(&self) -> &[Petition] {
         &self.petitions
@@ -406,20 +402,6 @@ impl Ledger {
     /// Districts in order of first enrolment.
     pub fn districts(&self) -> &[District] {
         &self.districts
-    }
-    /// Whether `voter` supports petition `petition`.
-    pub fn supports(&self, petition: &Hash, voter: &PublicKey) -> bool {
-        match (self.petition_index.get(petition), self.voter_index.get(voter)) {
-            (Some(&p), Some(&v)) => self.supports.contains(&pair(p, v)),
-            _ => false,
-        }
-    }
-    /// Whether `voter` voted in referendum `referendum`.
-    pub fn voted(&self, referendum: &Hash, voter: &PublicKey) -> bool {
-        match (self.referendum_index.get(referendum), self.voter_index.get(voter)) {
-            (Some(&r), Some(&v)) => self.ballots.contains(&pair(r, v)),
-            _ => false,
-        }
     }
 
     fn voter(&self, key: &PublicKey) -> Option<u32> {
