@@ -62,6 +62,9 @@ test("the page served by the demo node verifies the ledger with the counts of `d
   for (const field of ["head", "enrolled", "petitions", "referendums", "districts"]) {
     assert.deepEqual(summary[field], cli.summary[field], field);
   }
+  await page.waitForSelector("#signed-head");
+  assert.equal(await page.getAttribute("#signed-head", "data-ok"), "true");
+  assert.equal(await page.getAttribute("#signed-head", "data-matches"), "true");
   assert.equal(await page.locator("#petitions .item").count(), cli.summary.petitions.length);
   assert.equal(await page.locator("#referendums svg").count(), cli.summary.referendums.length);
   await page.screenshot({ path: join(artifacts, "valid-en.png"), fullPage: true });

@@ -219,6 +219,24 @@ pub fn check_signatures(batch: &[u8]) -> Vec<u8> {
     signature_verdicts(batch)
 }
 
+/// Checks a signed head (the JSON of `GET /v1/head`) against the log key
+/// published in genesis (hex): `true` only if the signature verifies under
+/// the strict rule.
+#[wasm_bindgen(js_name = checkHead)]
+pub fn check_head(head_json: &str, log_key_hex: &str) -> bool {
+    head_signature_valid(head_json, log_key_hex)
+}
+
+/// The logic of [`check_head`], testable natively.
+pub fn head_signature_valid(head_json: &str, log_key_hex: &str) -> bool {
+    let (Ok(head), Ok(key)) =
+        (serde_json::from_str::<dauys_core::SignedHead>(head_json), dauys_core::hexser::parse::<32>(log_key_hex))
+    else {
+        return false;
+    };
+    head.verify(&key).is_ok()
+}
+
 /// The streaming verifier for JavaScript. Errors are `Error`s with `code`,
 /// `position` and `failure` (JSON) properties.
 #[wasm_bindgen]

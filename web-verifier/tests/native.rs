@@ -81,3 +81,22 @@ fn find_my_act_by_key_and_by_hash() {
     assert_eq!(by_hash[0].kind, "petition_filed");
     assert!(session.find("not hex").is_empty());
 }
+
+#[test]
+fn signed_heads_are_checked_against_the_log_key() {
+    let story = dauys_fixtures::village();
+    let log = dauys_fixtures::village_roles().log;
+    let (ledger_id, size, head) =
+        (story.builder.ledger_id(), story.builder.entries().len() as u64, story.builder.head());
+    let message = dauys_core::SignedHead::message(&ledger_id, size, &head, 42);
+    let signed =
+        dauys_core::SignedHead { ledger_id, size, head_hash: head, time_ms: 42, signature: log.sign(&message) };
+    let json = serde_json::to_string(&signed).unwrap();
+    let log_key = hex::encode(log.public());
+    assert!(dauys_web_verifier::head_signature_valid(&json, &log_key));
+    let forged = json.replace("\"time_ms\":42", "\"time_ms\":43");
+    assert!(!dauys_web_verifier::head_signature_valid(&forged, &log_key));
+    let other = hex::encode(dauys_fixtures::village_roles().council.public());
+    assert!(!dauys_web_verifier::head_signature_valid(&json, &other));
+    assert!(!dauys_web_verifier::head_signature_valid("{}", &log_key));
+}

@@ -16,6 +16,8 @@
       findLabel: "Your public key or an entry hash", find: "Find",
       footer: "Format and rules: docs/FORMAT.md. The same rule code runs in the node, the command line and this page.",
       download: "Save this page to verify offline",
+      signedHead: "Node's signed head", headOk: "signed by the ledger's log key, and names exactly this log",
+      headBad: "the node's signature on its head does not verify", headOther: "valid signature; the node's head names {n} entries, the export had {m}",
       running: "Verifying…", valid: "Valid: all {n} entries check out.", invalid: "Invalid: entry {p} is the first bad one.",
       progress: "{n} entries checked", workers: "{w} workers", entries: "Entries", head: "Head hash", ledger: "Ledger",
       jurisdiction: "Jurisdiction", asOf: "As of", enrolled: "Voters enrolled", reason: "Reason",
@@ -50,6 +52,8 @@
       findLabel: "Ваш открытый ключ или хеш записи", find: "Найти",
       footer: "Формат и правила: docs/FORMAT.md. Один и тот же код правил работает в узле, в командной строке и на этой странице.",
       download: "Сохранить страницу для проверки без сети",
+      signedHead: "Подписанная вершина узла", headOk: "подписана ключом журнала реестра и указывает ровно на этот журнал",
+      headBad: "подпись узла под вершиной не сходится", headOther: "подпись верна; вершина узла указывает {n} записей, в выгрузке {m}",
       running: "Проверка…", valid: "Верно: все {n} записей прошли проверку.", invalid: "Нарушение: первая неверная запись — {p}.",
       progress: "проверено записей: {n}", workers: "потоков: {w}", entries: "Записей", head: "Хеш вершины", ledger: "Реестр",
       jurisdiction: "Территория", asOf: "По состоянию на", enrolled: "Зарегистрировано избирателей", reason: "Причина",
@@ -84,6 +88,8 @@
       findLabel: "Ашық кілтіңіз немесе жазба хеші", find: "Табу",
       footer: "Пішім мен ережелер: docs/FORMAT.md. Ереже коды түйінде, командалық жолда және осы бетте бірдей.",
       download: "Желісіз тексеру үшін бетті сақтау",
+      signedHead: "Түйіннің қол қойылған шыңы", headOk: "тізілімнің журнал кілтімен қол қойылған және дәл осы журналды көрсетеді",
+      headBad: "түйіннің шыңдағы қолтаңбасы сәйкес емес", headOther: "қолтаңба дұрыс; түйін шыңы {n} жазбаны көрсетеді, экспортта {m}",
       running: "Тексерілуде…", valid: "Дұрыс: барлық {n} жазба тексеруден өтті.", invalid: "Бұзушылық: алғашқы қате жазба — {p}.",
       progress: "тексерілген жазба: {n}", workers: "ағын: {w}", entries: "Жазбалар", head: "Соңғы хеш", ledger: "Тізілім",
       jurisdiction: "Аумақ", asOf: "Жағдай бойынша", enrolled: "Тіркелген сайлаушылар", reason: "Себебі",
@@ -161,17 +167,20 @@
     }
     // The export is streamed without a length; the head gives the entry count
     // for the progress bar (only a hint: the verdict never relies on it).
-    let entries = 0;
-    try { entries = (await (await fetch(base + "/v1/head", { cache: "no-store" })).json()).size || 0; } catch (e) { entries = 0; }
+    let entries = 0, headJson = null;
+    try {
+      headJson = await (await fetch(base + "/v1/head", { cache: "no-store" })).text();
+      entries = JSON.parse(headJson).size || 0;
+    } catch (e) { headJson = null; }
     const response = await fetch(base + "/v1/export", { cache: "no-store" });
     if (!response.ok) throw new Error(response.status + " " + response.statusText);
-    return { stream: response.body, total: Number(response.headers.get("content-length")) || 0, entries };
+    return { stream: response.body, total: Number(response.headers.get("content-length")) || 0, entries, headJson };
   }
 
   async function verify() {
     if (state.running) return;
     if (state.coordinator) state.coordinator.terminate();
-    state = { summary: null, failure: null, entries: 0, running: true, started: performance.now() };
+    state = { summary: null, failure: null, entries: 0, running: true, started: performance.now(), head: null };
     $("start").disabled = true;
     $("verdict").dataset.verdict = "running";
     delete $("verdict").dataset.position;
@@ -199,6 +208,7 @@
         if (m.type === "progress") { state.entries = m.entries; progress(bytesRead, source.total); }
         else if (m.type === "done" || m.type === "failed" || m.type === "error") { if (!done) { done = true; resolve(m); } }
         else if (m.type === "found") showFound(m.acts);
+        else if (m.type === "headChecked") { state.head.ok = m.ok; render(); }
       };
     });
     for (const s of signers) s.onmessage = (e) => {
@@ -254,7 +264,16 @@
     state.running = false;
     $("start").disabled = false;
     state.seconds = (performance.now() - state.started) / 1000;
-    if (result.type === "done") { state.summary = result.summary; state.entries = result.entries; }
+    if (result.type === "done") {
+      state.summary = result.summary; state.entries = result.entries;
+      // The node's signed head, fetched before the export: check its
+      // signature with the log key the verified genesis publishes.
+      if (source.headJson) {
+        const head = JSON.parse(source.headJson);
+        state.head = { size: head.size, matches: head.size === result.summary.size && head.head_hash === result.summary.head, ok: null };
+        coordinator.postMessage({ type: "checkHead", json: source.headJson, key: result.summary.log_key });
+      }
+    }
     else if (result.type === "failed") { state.failure = result.failure; state.entries = result.entries; }
     else { state.error = result.message; }
     state.expectedEntries = 0;
@@ -316,7 +335,7 @@
     facts.innerHTML = `<dt>${t("jurisdiction")}</dt><dd>${esc(s.jurisdiction)}</dd>
       <dt>${t("entries")}</dt><dd>${s.size}</dd><dt>${t("head")}</dt><dd>${s.head}</dd>
       <dt>${t("ledger")}</dt><dd>${s.ledger_id}</dd><dt>${t("asOf")}</dt><dd>${date(s.time_ms)}</dd>
-      <dt>${t("enrolled")}</dt><dd>${s.enrolled}</dd>`;
+      <dt>${t("enrolled")}</dt><dd>${s.enrolled}</dd>` + headFact();
     $("petitions").innerHTML = s.petitions.length ? s.petitions.map((p) => {
       const cls = ["accepted", "in_referendum"].includes(p.status) ? "good" : ["lapsed", "rejected", "withdrawn", "ruling_overdue"].includes(p.status) ? "bad" : "";
       const ruling = p.ruling ? `<p class="meta">${t("council")}: <strong>${t(p.ruling.decision)}</strong> — ${esc(p.ruling.reasons)}</p>` : "";
@@ -346,6 +365,16 @@
     $("districts").innerHTML = `<table><thead><tr><th>${t("district")}</th><th>${t("enrolled")}</th><th>${t("supports")}</th><th>${t("ballots")}</th></tr></thead><tbody>` +
       s.districts.map((d) => `<tr><td>${esc(d.name || t("none"))}</td><td class="num">${d.enrolled} <svg viewBox="0 0 100 10" style="width:6rem;display:inline-block" aria-hidden="true"><rect width="${(d.enrolled / maxE) * 100}" height="10" fill="#0b5cad"/></svg></td><td class="num">${d.supports}</td><td class="num">${d.ballots}</td></tr>`).join("") +
       "</tbody></table>";
+  }
+
+  function headFact() {
+    const h = state.head;
+    if (!h || h.ok === null) return "";
+    let text;
+    if (!h.ok) text = "✗ " + t("headBad");
+    else if (h.matches) text = "✓ " + t("headOk");
+    else text = "✓ " + t("headOther", { n: h.size, m: state.summary.size });
+    return `<dt>${t("signedHead")}</dt><dd id="signed-head" data-ok="${h.ok}" data-matches="${h.matches}">${esc(text)}</dd>`;
   }
 
   function showFound(acts) {

@@ -26,6 +26,8 @@ self.onmessage = (event) => {
       if (msg.truncated) throw verifier.truncated();
       summary = JSON.parse(verifier.finish());
       self.postMessage({ type: "done", summary, entries: verifier.entries() });
+    } else if (msg.type === "checkHead") {
+      self.postMessage({ type: "headChecked", ok: wasm_bindgen.checkHead(msg.json, msg.key) });
     } else if (msg.type === "find") {
       self.postMessage({ type: "found", acts: JSON.parse(verifier.find(msg.query)) });
     }
