@@ -322,6 +322,41 @@ pub enum Rejection {
 }
 
 impl Rejection {
+    /// The petition, referendum, subject, term or key a rejection concerns,
+    /// as `(name, value)` pairs for machine-readable answers.
+    pub fn details(&self) -> Vec<(&'static str, String)> {
+        use Rejection::*;
+        match self {
+            ExcludedSubject { subject } | UnknownSubject { subject } => vec![("subject", subject.clone())],
+            ScreenedText { subject, term, content } => {
+                vec![("subject", subject.clone()), ("term", term.clone()), ("content", content.to_string())]
+            }
+            WrongLedger { expected, found } => vec![("expected", expected.to_string()), ("found", found.to_string())],
+            NotEnrolled { key } | WeakVoterKey { key, .. } | RoleKeyAsVoter { key } | AlreadyEnrolled { key } => {
+                vec![("key", key.to_string())]
+            }
+            UnknownPetition { petition }
+            | PetitionNotCollecting { petition, .. }
+            | OutsideSigningPeriod { petition, .. }
+            | DoubleSupport { petition }
+            | NotInitiator { petition }
+            | RulingBeforeThreshold { petition, .. }
+            | NotAwaitingRuling { petition, .. }
+            | RulingAfterDeadline { petition, .. }
+            | ReferendumNotAllowed { petition, .. } => vec![("petition", petition.to_string())],
+            UnknownReferendum { referendum }
+            | BallotOutsideWindow { referendum, .. }
+            | DoubleBallot { referendum }
+            | ChoiceOutOfRange { referendum, .. }
+            | DeclaredTooEarly { referendum, .. }
+            | AlreadyDeclared { referendum }
+            | TallyMismatch { referendum, .. }
+            | OutcomeMismatch { referendum, .. } => vec![("referendum", referendum.to_string())],
+            AdmissionExists { content } => vec![("content", content.to_string())],
+            _ => Vec::new(),
+        }
+    }
+
     /// The stable machine code.
     pub fn code(&self) -> &'static str {
         use Rejection::*;

@@ -408,7 +408,13 @@ async fn submit(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
                 .into_response()
         }
         Ok(Err(Refusal::Rule(rejection))) => {
-            problem(StatusCode::UNPROCESSABLE_ENTITY, rejection.code(), rejection.to_string())
+            let details: serde_json::Map<String, serde_json::Value> =
+                rejection.details().into_iter().map(|(k, v)| (k.to_owned(), v.into())).collect();
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Json(json!({"code": rejection.code(), "message": rejection.to_string(), "details": details})),
+            )
+                .into_response()
         }
         Ok(Err(Refusal::Unavailable(message))) => problem(
             StatusCode::SERVICE_UNAVAILABLE,
