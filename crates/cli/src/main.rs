@@ -348,7 +348,8 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Referendum(ReferendumCommand::Declare { client, referendum }) => {
             let referendum = id(&referendum)?;
-            let verified = match verify::verify_reader(http_get(&format!("{}/v1/export", client.node))?, None)? {
+            let export = http_get(&format!("{}/v1/export", client.node))?;
+            let verified = match verify::verify_reader(export, None, &mut verify::Checkpoint::default())? {
                 Ok(verified) => verified,
                 Err(failure) => bail!("the node's export does not verify, refusing to declare: {failure}"),
             };
@@ -384,7 +385,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn is_url(source: &str) -> bool {
+pub(crate) fn is_url(source: &str) -> bool {
     source.starts_with("http://") || source.starts_with("https://")
 }
 

@@ -5,17 +5,37 @@ use std::io::{BufRead, BufReader, Read};
 use std::process::ExitCode;
 
 use dauys_core::verify::{prepare_line, LineSplitter, Prepared, Reason};
-use dauys_core::{ChainVerifier, Failure, Summary, Verified};
+use dauys_core::{ChainVerifier, Failure, SignedHead, Summary, Verified};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
 /// Lines prepared in parallel per round.
 const BATCH_LINES: usize = 16_384;
 
-fn check_batch(chain: &mut ChainVerifier, lines: &mut Vec<Vec<u8>>) -> Result<(), Failure> {
+/// Where the chain stood after a given number of entries, for checking a
+/// signed head against the log.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Checkpoint {
+    /// The size to record the head at.
+    pub size: u64,
+    /// The head hash once the chain reached that size.
+    pub head: Option<dauys_core::Hash>,
+}
+
+fn check_batch(
+    chain: &mut ChainVerifier,
+    lines: &mut Vec<Vec<u8>>,
+    checkpoint: &mut Checkpoint,
+) -> Result<(), Failure> {
     let prepared: Vec<Prepared> = lines.par_iter().map(|line| prepare_line(line)).collect();
     lines.clear();
-    prepared.iter().try_for_each(|p| chain.check(p))
+    prepared.iter().try_for_each(|p| {
+        chain.check(p)?;
+        if chain.size() == checkpoint.size {
+            checkpoint.head = Some(*chain.head());
+        }
+        Ok(())
+    })
 }
 
 /// Verifies an export read from `reader`. The outer error is IO; the inner
@@ -23,6 +43,7 @@ fn check_batch(chain: &mut ChainVerifier, lines: &mut Vec<Vec<u8>>) -> Result<()
 pub fn verify_reader(
     reader: Box<dyn Read + Send>,
     progress: Option<&ProgressBar>,
+    checkpoint: &mut Checkpoint,
 ) -> anyhow::Result<Result<Verified, Failure>> {
     let mut reader = reader;
     let mut chain = ChainVerifier::new();
@@ -44,7 +65,7 @@ pub fn verify_reader(
             })
             .is_err();
         if lines.len() >= BATCH_LINES || too_long {
-            if let Err(failure) = check_batch(&mut chain, &mut lines) {
+            if let Err(failure) = check_batch(&mut chain, &mut lines, checkpoint) {
                 return Ok(Err(failure));
             }
         }
@@ -53,7 +74,7 @@ pub fn verify_reader(
             return Ok(Err(Failure { position: chain.size(), reason: Reason::MalformedLine { detail } }));
         }
     }
-    if let Err(failure) = check_batch(&mut chain, &mut lines) {
+    if let Err(failure) = check_batch(&mut chain, &mut lines, checkpoint) {
         return Ok(Err(failure));
     }
     if splitter.has_partial() {
@@ -124,6 +145,15 @@ fn print_summary(summary: &Summary) {
 /// `dauys verify`.
 pub fn run(source: &str, json: bool) -> anyhow::Result<ExitCode> {
     let length = std::fs::metadata(source).ok().filter(|m| m.is_file()).map(|m| m.len());
+    // From a node, its signed head is fetched first, so the export (a later
+    // snapshot) contains the entry it names; it is checked after the log.
+    let signed_head: Option<SignedHead> = if crate::is_url(source) {
+        let url = format!("{}/v1/head", source.trim_end_matches('/'));
+        Some(serde_json::from_reader(crate::http_get(&url)?).map_err(|e| anyhow::anyhow!("GET {url}: {e}"))?)
+    } else {
+        None
+    };
+    let mut checkpoint = Checkpoint { size: signed_head.as_ref().map_or(0, |h| h.size), head: None };
     let reader = crate::open_source(source)?;
     let bar = match length {
         Some(length) if length > 8 << 20 => {
@@ -133,22 +163,48 @@ pub fn run(source: &str, json: bool) -> anyhow::Result<ExitCode> {
         }
         _ => None,
     };
-    let verdict = verify_reader(reader, bar.as_ref())?;
+    let verdict = verify_reader(reader, bar.as_ref(), &mut checkpoint)?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
     match verdict {
         Ok(verified) => {
             let summary = Summary::from(&verified);
+            let head_check = signed_head.map(|head| {
+                let signature_valid = head.verify(&verified.ledger.genesis().log_key).is_ok();
+                let names_this_log =
+                    head.ledger_id == *verified.ledger.ledger_id() && checkpoint.head == Some(head.head_hash);
+                (head, signature_valid, names_this_log)
+            });
+            let consistent = head_check.as_ref().is_none_or(|(_, valid, names)| *valid && *names);
             if json {
+                let head_json = head_check.as_ref().map(|(head, valid, names)| {
+                    serde_json::json!({"size": head.size, "head_hash": hex::encode(head.head_hash),
+                        "signature_valid": valid, "names_this_log": names})
+                });
+                let verdict = if consistent { "valid" } else { "invalid" };
                 println!(
                     "{}",
-                    serde_json::to_string_pretty(&serde_json::json!({"verdict": "valid", "summary": summary}))?
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({"verdict": verdict, "summary": summary, "signed_head": head_json})
+                    )?
                 );
             } else {
                 print_summary(&summary);
+                if let Some((head, valid, names)) = &head_check {
+                    match (valid, names) {
+                        (true, true) => {
+                            println!("\nsigned head: entry {} signed by the log key matches this log", head.size)
+                        }
+                        (false, _) => println!("\nINVALID: the node's signed head does not verify under its log key"),
+                        (true, false) => println!(
+                            "\nINVALID: the node signed a head (size {}) that is not in the log it served",
+                            head.size
+                        ),
+                    }
+                }
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(if consistent { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Err(failure) => {
             if json {

@@ -97,6 +97,9 @@ fn petition_to_declared_referendum_through_the_cli() {
     dauys_ok(&["export", url, "--out", s(&export)]);
     let verified: serde_json::Value = serde_json::from_str(&dauys_ok(&["verify", "--json", s(&export)])).unwrap();
     assert_eq!(verified["verdict"], "valid");
+    let from_node: serde_json::Value = serde_json::from_str(&dauys_ok(&["verify", "--json", url])).unwrap();
+    assert_eq!(from_node["signed_head"]["signature_valid"], true);
+    assert_eq!(from_node["signed_head"]["names_this_log"], true);
     let node_summary = node.get("/v1/summary");
     for field in ["size", "head", "enrolled", "petitions", "referendums", "districts"] {
         assert_eq!(verified["summary"][field], node_summary[field], "{field} differs between verify and the node");
@@ -131,6 +134,7 @@ fn demo_serves_a_verified_ledger_and_the_page() {
     assert!(page.into_string().unwrap().contains("dauys"));
     let out = dauys_ok(&["verify", &node.url]);
     assert!(out.starts_with("VALID: 53 entries"), "{out}");
+    assert!(out.contains("signed head: entry 53 signed by the log key matches this log"), "{out}");
     let head = node.get("/v1/head");
     assert_eq!(head["size"], 53);
     let metrics = ureq::get(&format!("{}/metrics", node.url)).call().unwrap().into_string().unwrap();
