@@ -97,6 +97,7 @@ test("find my act lists a voter's support", async () => {
   await page.click("#find-form button");
   await page.waitForSelector("#found li");
   assert.match(await page.textContent("#found"), /petition_supported/);
+  assert.match(await page.textContent("#found"), /Keep the village library open on Sundays/); // what it supports, by title
   await page.close();
 });
 

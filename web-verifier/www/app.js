@@ -378,8 +378,17 @@
   }
 
   function showFound(acts) {
+    const s = state.summary;
+    const about = (id) => {
+      if (!id || !s) return "";
+      const p = s.petitions.find((x) => x.id === id);
+      if (p) return `${t("about")}: ${esc(p.title)} (${t("status." + p.status)})`;
+      const r = s.referendums.find((x) => x.id === id);
+      if (r) return `${t("about")}: ${esc(r.question)} (${t("phase." + r.phase)})`;
+      return `${t("about")} <code>${id.slice(0, 16)}…</code>`;
+    };
     $("found").innerHTML = acts.length ? "<ul>" + acts.map((a) =>
-      `<li>${t("position")} #${a.position}: <strong>${esc(a.kind)}</strong> — ${t("counts")} ✓${a.target ? ` · ${t("about")} <code>${a.target.slice(0, 16)}…</code>` : ""}<br><code>${a.hash}</code></li>`).join("") + "</ul>"
+      `<li>${t("position")} #${a.position}: <strong>${esc(a.kind)}</strong> — ${t("counts")} ✓<br>${about(a.target)}<br><code>${a.hash}</code></li>`).join("") + "</ul>"
       : `<p>${t("noActs")}</p>`;
   }
 
