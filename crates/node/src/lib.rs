@@ -198,7 +198,16 @@ impl Node {
         let writer = Arc::clone(&shared);
         std::thread::Builder::new()
             .name("dauys-writer".into())
-            .spawn(move || write_loop(&writer, receiver))
+            .spawn(move || {
+                // The writer is the only path to the log: if it ever panics,
+                // stop the whole node rather than serve reads while refusing
+                // every write. A restart recovers exactly what is durable.
+                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write_loop(&writer, receiver)));
+                if outcome.is_err() {
+                    tracing::error!("the writer panicked; stopping the node");
+                    std::process::abort();
+                }
+            })
             .map_err(|e| StartError::LogKey { path: "writer thread".into(), problem: e.to_string() })?;
         Ok(Self { shared })
     }
