@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
-use base64::Engine as _;
 use clap::{Args, Parser, Subcommand};
 use dauys_core::event::{Ballot, Body, Decision, Outcome};
 use dauys_core::{Hash, Payload, Submission};
@@ -452,11 +451,7 @@ fn submit(client: &Client, body: Body) -> anyhow::Result<ExitCode> {
     let ledger_id = id(genesis["ledger_id"].as_str().unwrap_or_default())?;
     let payload = Payload { ledger_id, nonce: random_nonce()?, body };
     let submission = Submission::sign(&keypair, &payload);
-    let request = serde_json::json!({
-        "author": hex::encode(submission.author),
-        "payload": base64::engine::general_purpose::STANDARD.encode(&submission.payload),
-        "signature": hex::encode(submission.signature),
-    });
+    let request = dauys_node::submission_json(&submission);
     match ureq::post(&format!("{node}/v1/events")).send_json(request) {
         Ok(response) => {
             let receipt: serde_json::Value = response.into_json()?;

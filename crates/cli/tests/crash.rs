@@ -8,18 +8,13 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use base64::Engine as _;
 use common::*;
 use dauys_core::event::{Body, Payload};
 use dauys_core::{Keypair, Submission};
 
 fn submit(url: &str, keypair: &Keypair, ledger_id: [u8; 32], nonce: u64, body: Body) -> Option<(u64, String)> {
     let submission = Submission::sign(keypair, &Payload { ledger_id, nonce, body });
-    let request = serde_json::json!({
-        "author": hex::encode(submission.author),
-        "payload": base64::engine::general_purpose::STANDARD.encode(&submission.payload),
-        "signature": hex::encode(submission.signature),
-    });
+    let request = dauys_node::submission_json(&submission);
     let response = ureq::post(&format!("{url}/v1/events")).send_json(request).ok()?;
     let receipt: serde_json::Value = response.into_json().ok()?;
     Some((receipt["position"].as_u64()?, receipt["entry_hash"].as_str()?.to_owned()))

@@ -5,7 +5,6 @@
 
 mod common;
 
-use base64::Engine as _;
 use common::*;
 use dauys_core::event::{Body, Payload};
 use dauys_core::{Keypair, Submission};
@@ -20,12 +19,7 @@ fn post(url: &str, body: &[u8]) -> (u16, serde_json::Value) {
 
 fn signed(keypair: &Keypair, ledger_id: [u8; 32], nonce: u64, body: Body) -> Vec<u8> {
     let submission = Submission::sign(keypair, &Payload { ledger_id, nonce, body });
-    serde_json::to_vec(&serde_json::json!({
-        "author": hex::encode(submission.author),
-        "payload": base64::engine::general_purpose::STANDARD.encode(&submission.payload),
-        "signature": hex::encode(submission.signature),
-    }))
-    .unwrap()
+    serde_json::to_vec(&dauys_node::submission_json(&submission)).unwrap()
 }
 
 #[test]

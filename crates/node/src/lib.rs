@@ -370,6 +370,16 @@ struct SubmitRequest {
     signature: String,
 }
 
+/// The body of `POST /v1/events` for a signed act: the inverse of
+/// [`parse_submission`], used by every client of the API.
+pub fn submission_json(submission: &Submission) -> serde_json::Value {
+    json!({
+        "author": hex::encode(submission.author),
+        "payload": base64::engine::general_purpose::STANDARD.encode(&submission.payload),
+        "signature": hex::encode(submission.signature),
+    })
+}
+
 /// Parses and checks a submission without any state.
 pub fn parse_submission(body: &[u8]) -> Result<(Submission, Payload), (StatusCode, &'static str, String)> {
     let bad = |code, message: String| (StatusCode::BAD_REQUEST, code, message);

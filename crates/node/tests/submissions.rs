@@ -15,11 +15,7 @@ fn valid() -> serde_json::Value {
         &Keypair::from_seed(&[3; 32]),
         &Payload { ledger_id: [1; 32], nonce: 9, body: Body::PetitionSupported { petition: [2; 32] } },
     );
-    serde_json::json!({
-        "author": hex::encode(submission.author),
-        "payload": base64::engine::general_purpose::STANDARD.encode(&submission.payload),
-        "signature": hex::encode(submission.signature),
-    })
+    dauys_node::submission_json(&submission)
 }
 
 #[test]

@@ -104,6 +104,16 @@ pub struct Append {
     pub author: [u8; 32],
 }
 
+impl Append {
+    /// An append for already-encoded entry bytes (importing an export,
+    /// tests), with the index fields read from the entry itself.
+    pub fn from_entry(bytes: Vec<u8>) -> Result<Self, dauys_core::codec::DecodeError> {
+        let entry = Entry::decode(&bytes)?;
+        let (payload_hash, author) = (sha256(entry.payload), entry.author);
+        Ok(Self { hash: sha256(&bytes), payload_hash, author, bytes })
+    }
+}
+
 fn record_problem(bytes: &[u8], expected_position: u64, head: &Hash) -> Option<String> {
     let entry = match Entry::decode(bytes) {
         Ok(entry) => entry,

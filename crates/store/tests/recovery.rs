@@ -3,20 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
-use dauys_core::{sha256, Entry};
 use dauys_store::{Append, Store, StoreError};
 
 fn village_appends() -> Vec<Append> {
     let story = dauys_fixtures::village();
-    story
-        .builder
-        .entries()
-        .iter()
-        .map(|(bytes, hash)| {
-            let entry = Entry::decode(bytes).unwrap();
-            Append { bytes: bytes.clone(), hash: *hash, payload_hash: sha256(entry.payload), author: entry.author }
-        })
-        .collect()
+    story.builder.entries().iter().map(|(bytes, _)| Append::from_entry(bytes.clone()).unwrap()).collect()
 }
 
 fn filled(dir: &std::path::Path) -> Vec<Append> {

@@ -14,7 +14,6 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use dauys_core::event::Body;
 use dauys_core::verify::prepare_line;
 use dauys_core::{crypto, sha256, Entry, Keypair, Submission};
@@ -75,11 +74,7 @@ fn percentile(sorted: &[Duration], permille: usize) -> Duration {
 }
 
 fn post(agent: &ureq::Agent, url: &str, submission: &Submission) -> anyhow::Result<u16> {
-    let body = serde_json::json!({
-        "author": hex::encode(submission.author),
-        "payload": base64::engine::general_purpose::STANDARD.encode(&submission.payload),
-        "signature": hex::encode(submission.signature),
-    });
+    let body = dauys_node::submission_json(submission);
     match agent.post(&format!("{url}/v1/events")).send_json(body) {
         Ok(r) => Ok(r.status()),
         Err(ureq::Error::Status(status, _)) => Ok(status),
@@ -123,8 +118,9 @@ fn ingest(clients: usize, events: usize) -> anyhow::Result<()> {
     for (i, initiator) in voters.iter().take(petitions_count).enumerate() {
         let body =
             Body::PetitionFiled { subject: "culture".into(), title: format!("Bench {i}"), text: "Bench.".into() };
-        let response =
-            agent.post(&format!("{url}/v1/events")).send_json(submission_json(&builder.sign(initiator, body)))?;
+        let response = agent
+            .post(&format!("{url}/v1/events"))
+            .send_json(dauys_node::submission_json(&builder.sign(initiator, body)))?;
         let receipt: serde_json::Value = response.into_json()?;
         petitions.push(
             dauys_core::hexser::parse::<32>(receipt["entry_hash"].as_str().unwrap_or_default())
@@ -215,14 +211,6 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-fn submission_json(submission: &Submission) -> serde_json::Value {
-    serde_json::json!({
-        "author": hex::encode(submission.author),
-        "payload": base64::engine::general_purpose::STANDARD.encode(&submission.payload),
-        "signature": hex::encode(submission.signature),
-    })
-}
-
 fn tempfile_dir() -> anyhow::Result<PathBuf> {
     let dir = std::env::temp_dir().join(format!("dauys-bench-{}-{}", std::process::id(), dauys_node::now_ms()));
     std::fs::create_dir_all(&dir)?;
@@ -234,15 +222,7 @@ fn write_store(entries: &[(Vec<u8>, [u8; 32])], dir: &std::path::Path) -> anyhow
     for chunk in entries.chunks(10_000) {
         let appends: Vec<_> = chunk
             .iter()
-            .map(|(bytes, hash)| {
-                let entry = Entry::decode(bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
-                Ok(dauys_store::Append {
-                    bytes: bytes.clone(),
-                    hash: *hash,
-                    payload_hash: sha256(entry.payload),
-                    author: entry.author,
-                })
-            })
+            .map(|(bytes, _)| dauys_store::Append::from_entry(bytes.clone()).map_err(|e| anyhow::anyhow!("{e}")))
             .collect::<anyhow::Result<_>>()?;
         store.append(&appends)?;
     }
