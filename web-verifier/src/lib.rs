@@ -146,9 +146,16 @@ impl Session {
         Ok(())
     }
 
-    /// Declares that a final line without `\n` was left over.
-    pub fn truncated(&mut self) -> Failure {
-        let failure = Failure { position: self.chain.size(), reason: Reason::TruncatedLine };
+    /// Declares that `partial` bytes without a final `\n` were left over
+    /// (or grew past the line limit while reading): `truncated_line`, or
+    /// `malformed_line` if they are longer than a line may be.
+    pub fn truncated(&mut self, partial: u64) -> Failure {
+        let reason = if partial > dauys_core::limits::LINE_BYTES_MAX as u64 {
+            Reason::MalformedLine { detail: format!("line longer than {} bytes", dauys_core::limits::LINE_BYTES_MAX) }
+        } else {
+            Reason::TruncatedLine
+        };
+        let failure = Failure { position: self.chain.size(), reason };
         self.failure = Some(failure.clone());
         failure
     }
@@ -159,12 +166,12 @@ impl Session {
             return Err(failure.clone());
         }
         if self.splitter.has_partial() {
-            return Err(self.truncated());
+            return Err(self.truncated(1));
         }
         // The summary is read from the state in place: cloning it (hundreds
         // of megabytes for a large ledger) just to keep `find` working is waste.
         match self.chain.ledger() {
-            Some(ledger) => Ok(Summary::new(ledger, self.chain.size(), self.chain.head())),
+            Some(ledger) => Ok(Summary::new(&ledger.view(), self.chain.size(), self.chain.head())),
             None => Err(Failure { position: 0, reason: Reason::EmptyLog }),
         }
     }
@@ -263,9 +270,12 @@ impl Verifier {
     pub fn check_batch(&mut self, batch: &[u8], verdicts: &[u8]) -> Result<(), JsValue> {
         self.session.check_batch(batch, verdicts).map_err(|f| js_error(&f))
     }
-    /// Reports a final line without its newline.
-    pub fn truncated(&mut self) -> JsValue {
-        js_error(&self.session.truncated())
+    /// Reports `partial` bytes left without a final newline.
+    pub fn truncated(&mut self, partial: f64) -> JsValue {
+        // A byte count from JavaScript: whole and non-negative by construction.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let partial = partial as u64;
+        js_error(&self.session.truncated(partial))
     }
     /// Entries verified so far.
     pub fn entries(&self) -> f64 {

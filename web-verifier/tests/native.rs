@@ -41,7 +41,7 @@ fn worker_path(export: &[u8], chunk: usize) -> Result<u64, (u64, &'static str)> 
         }
     }
     if !pending.is_empty() {
-        let f = session.truncated();
+        let f = session.truncated(pending.len() as u64);
         return Err((f.position, f.reason.code()));
     }
     session.finish().map(|s| s.size).map_err(|f| (f.position, f.reason.code()))
@@ -67,7 +67,7 @@ fn worker_path_agrees_with_the_reference_on_every_fixture() {
 
 #[test]
 fn find_my_act_by_key_and_by_hash() {
-    let story = dauys_fixtures::village();
+    let story = dauys_fixtures::village(dauys_core::Version::LATEST);
     let mut session = Session::default();
     session.feed(story.builder.export().as_bytes()).unwrap();
     session.finish().unwrap();
@@ -84,7 +84,7 @@ fn find_my_act_by_key_and_by_hash() {
 
 #[test]
 fn signed_heads_are_checked_against_the_log_key() {
-    let story = dauys_fixtures::village();
+    let story = dauys_fixtures::village(dauys_core::Version::LATEST);
     let log = dauys_fixtures::village_roles().log;
     let (ledger_id, size, head) =
         (story.builder.ledger_id(), story.builder.entries().len() as u64, story.builder.head());

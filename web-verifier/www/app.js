@@ -197,6 +197,8 @@
     state.expectedEntries = source.entries || 0;
     const reader = source.stream.getReader();
     const BATCH = 256 * 1024;
+    const LINE_BYTES_MAX = 131584; // FORMAT.md section 6: longer is malformed_line
+    let overlong = false;
     let pending = new Uint8Array(0);
     let nextId = 0, nextToCheck = 0, bytesRead = 0, free = signers.slice();
     const signed = new Map();
@@ -246,7 +248,12 @@
         if (gathered < BATCH) continue;
         const all = join();
         const cut = all.lastIndexOf(10);
-        if (cut < 0) { chunks = [all]; gathered = all.length; continue; }
+        if (cut < 0) {
+          // No newline yet: past the line limit this cannot become a line.
+          chunks = [all]; gathered = all.length;
+          if (gathered > LINE_BYTES_MAX) { overlong = true; break; }
+          continue;
+        }
         await send(all.slice(0, cut + 1));
         if (cut + 1 < all.length) { chunks = [all.subarray(cut + 1)]; gathered = all.length - cut - 1; }
       }
@@ -258,7 +265,7 @@
     }
     // Wait for every batch to reach the coordinator, then finish.
     while (nextToCheck < nextId && !done) await new Promise((r) => waiters.push(r));
-    coordinator.postMessage({ type: "finish", truncated: pending.length > 0 });
+    coordinator.postMessage({ type: "finish", partial: overlong ? LINE_BYTES_MAX + 1 : pending.length });
     const result = await finished;
     for (const s of signers) s.terminate();
     state.running = false;

@@ -23,7 +23,7 @@ self.onmessage = (event) => {
       self.postMessage({ type: "progress", id: msg.id, entries: verifier.entries() });
     } else if (msg.type === "finish") {
       let summary;
-      if (msg.truncated) throw verifier.truncated();
+      if (msg.partial > 0) throw verifier.truncated(msg.partial);
       summary = JSON.parse(verifier.finish());
       self.postMessage({ type: "done", summary, entries: verifier.entries() });
     } else if (msg.type === "checkHead") {

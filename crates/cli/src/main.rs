@@ -39,6 +39,9 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Key files: print a public key, or add the header to an old key file.
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// Create a ledger: write its genesis from a rules file into a new data directory.
     Init {
         /// Data directory (must be empty or absent).
@@ -146,6 +149,29 @@ enum Command {
     Follow {
         /// The node URL.
         url: String,
+    },
+    /// Inspect a data directory's log (read-only), or repair it with --repair.
+    Fsck {
+        /// Data directory.
+        data: PathBuf,
+        /// Move everything after the last good commit into damaged/ (never
+        /// deleted) and cut it from log.dat. Refused while a node runs.
+        #[arg(long)]
+        repair: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Print the public key of a secret key file.
+    Public {
+        /// The secret key file.
+        file: PathBuf,
+    },
+    /// Add the header to a key file written before key files had one.
+    Upgrade {
+        /// The old key file (64 hex digits).
+        file: PathBuf,
     },
 }
 
@@ -269,18 +295,111 @@ fn id(text: &str) -> anyhow::Result<Hash> {
     dauys_core::hexser::parse::<32>(text).map_err(|e| anyhow::anyhow!("{text:?} is not an id: {e}"))
 }
 
+/// Refuses a secret key file where public keys or a ledger are expected,
+/// without echoing any of it.
+pub(crate) fn refuse_secret_key(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if dauys_node::is_secret_key_text(bytes) {
+        bail!(
+            "{} is a secret key file; refusing to read it here (nothing of it is shown). \
+             For its public key run `dauys key public {}`",
+            path.display(),
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+fn fsck(data: &Path, repair: bool) -> anyhow::Result<ExitCode> {
+    use dauys_store::log::Tail;
+    let report = dauys_store::fsck::inspect(data)?;
+    println!("data directory {}", data.display());
+    match &report.marker {
+        Some(marker) => println!(
+            "ledger {} (format {}), genesis {}{}",
+            hex::encode(marker.ledger_id),
+            marker.format,
+            hex::encode(marker.genesis),
+            match report.genesis_matches {
+                Some(true) => " — entry 0 matches",
+                Some(false) => " — entry 0 DOES NOT match",
+                None => "",
+            }
+        ),
+        None => println!("no ledger marker (written by `dauys init` since format 2)"),
+    }
+    println!(
+        "log.dat: {} bytes, format {:?}; {} committed entries in {} batches, head {}, committed up to byte {}",
+        report.file_len,
+        report.format,
+        report.entries,
+        report.batches,
+        hex::encode(report.head),
+        report.committed_end
+    );
+    if report.locked {
+        println!("a process holds the directory's lock (a running node)");
+    }
+    for kept in &report.kept_aside {
+        println!("kept aside earlier: {}", kept.display());
+    }
+    match &report.tail {
+        Tail::Clean => println!("the log ends cleanly after its last commit"),
+        Tail::Torn { offset, bytes, reason, damage } => {
+            println!("TORN TAIL: {bytes} bytes from byte {offset}: {reason}");
+            if let Some(damage) = damage {
+                println!("  first damage at position {} (byte {}): {}", damage.position, damage.offset, damage.problem);
+            }
+            println!("  never acknowledged; the node keeps these bytes aside and cuts them when it starts");
+        }
+        Tail::Corrupt(damage) => {
+            println!("CORRUPT at position {} (byte {}): {}", damage.position, damage.offset, damage.problem);
+            println!(
+                "  entries from position {} on are affected; `dauys fsck --repair` moves every byte from {} into \
+                 damaged/ (nothing is deleted); restore the lost entries from a mirror or a backup",
+                report.entries, report.committed_end
+            );
+        }
+    }
+    if !repair {
+        return Ok(if report.is_clean() { ExitCode::SUCCESS } else { ExitCode::from(1) });
+    }
+    let done = dauys_store::fsck::repair(data)?;
+    match done.kept_at {
+        Some(path) => println!(
+            "repaired: moved {} bytes to {}; {} entries remain",
+            done.moved_bytes,
+            path.display(),
+            done.entries
+        ),
+        None => println!("nothing to repair"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Keygen { out } => setup::keygen(&out),
+        Command::Key(KeyCommand::Public { file }) => setup::public_key(&file),
+        Command::Key(KeyCommand::Upgrade { file }) => setup::upgrade_key(&file),
+        Command::Fsck { data, repair } => fsck(&data, repair),
         Command::Init { data, rules, commission_key } => setup::init(&data, &rules, &commission_key),
         Command::Serve { data, listen } => setup::serve(&data, listen, None),
         Command::Demo { data, listen } => setup::demo(data, listen),
         Command::Enroll { client, district, file, mut keys } => {
             if let Some(file) = file {
-                let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-                keys.extend(
-                    text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_owned),
-                );
+                let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+                refuse_secret_key(&file, &bytes)?;
+                let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{} is not text", file.display()))?;
+                for (n, line) in text.lines().map(str::trim).enumerate() {
+                    if line.is_empty() || line.starts_with('#') {
+                        continue;
+                    }
+                    // Never echo the line: a file of keys may be something else.
+                    dauys_core::hexser::parse::<32>(line).map_err(|_| {
+                        anyhow::anyhow!("{} line {}: not a public key (64 lowercase hex digits)", file.display(), n + 1)
+                    })?;
+                    keys.push(line.to_owned());
+                }
             }
             if keys.is_empty() {
                 bail!("no keys to enrol");
@@ -398,36 +517,56 @@ pub(crate) fn open_source(source: &str) -> anyhow::Result<Box<dyn Read + Send>> 
     }
     let path = Path::new(source);
     if path.is_dir() {
+        // Read-only: never locks, creates, cuts or deletes anything, so it
+        // is safe beside a running node. Streamed through a pipe, so memory
+        // stays flat however long the log is.
+        let reader = dauys_store::reader::LedgerReader::open(path)?;
+        let (pipe, mut writer) = std::io::pipe()?;
         let source = source.to_owned();
-        // Stream the export from the store through a pipe, so memory stays
-        // flat however long the log is.
-        let (store, _) = dauys_store::Store::open(path)?;
-        let (reader, mut writer) = std::io::pipe()?;
         std::thread::spawn(move || {
             let mut out = std::io::BufWriter::new(&mut writer);
-            for position in 0..store.len() {
-                let written = store.read(position).map_err(anyhow::Error::from).and_then(|bytes| {
-                    let bytes = bytes.unwrap_or_default();
-                    let line = dauys_core::verify::export_line(position, &dauys_core::sha256(&bytes), &bytes);
-                    Ok(out.write_all(line.as_bytes())?)
-                });
-                if let Err(error) = written {
-                    // A short export must never pass for a whole one.
-                    if error
-                        .downcast_ref::<std::io::Error>()
-                        .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-                    {
-                        return;
+            let read = reader.for_each(|position, bytes| {
+                let line = dauys_core::verify::export_line(position, &dauys_core::sha256(bytes), bytes);
+                out.write_all(line.as_bytes())
+            });
+            match read {
+                Ok(end) => {
+                    if let Some(note) = end.note() {
+                        eprintln!("note: {source}: {note}");
                     }
-                    eprintln!("error: reading entry {position} from {source}: {error:#}");
+                    let _ = out.flush();
+                }
+                // The reader of the pipe went away (verify stopped early).
+                Err(dauys_store::reader::ReadError::Stopped(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                Err(error) => {
+                    // A short export must never pass for a whole one.
+                    let message = match error {
+                        dauys_store::reader::ReadError::Store(e) => e.to_string(),
+                        dauys_store::reader::ReadError::Stopped(e) => e.to_string(),
+                    };
+                    eprintln!("error: reading {source}: {message}");
                     std::process::exit(2);
                 }
             }
-            let _ = out.flush();
         });
-        return Ok(Box::new(reader));
+        return Ok(Box::new(pipe));
     }
-    Ok(Box::new(std::fs::File::open(path).with_context(|| format!("opening {source}"))?))
+    let mut file = std::fs::File::open(path).with_context(|| format!("opening {source}"))?;
+    let mut start = [0u8; 64];
+    let n = read_up_to(&mut file, &mut start)?;
+    refuse_secret_key(path, &start[..n])?;
+    Ok(Box::new(std::io::Read::chain(std::io::Cursor::new(start[..n].to_vec()), file)))
+}
+
+fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..])? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
 }
 
 pub(crate) fn http_get(url: &str) -> anyhow::Result<Box<dyn Read + Send>> {
@@ -441,6 +580,20 @@ fn random_nonce() -> anyhow::Result<u64> {
     Ok(u64::from_be_bytes(bytes))
 }
 
+/// The nonce for a new act. Format 2 needs each author's nonces to grow:
+/// microseconds since the epoch do, and `after` (the author's last nonce,
+/// when a refusal named it) lifts a slow clock past it.
+fn next_nonce(version: u64, after: Option<u64>) -> anyhow::Result<u64> {
+    if version < 2 {
+        return random_nonce();
+    }
+    let micros = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+        .unwrap_or(0);
+    Ok(after.map_or(micros, |last| micros.max(last.saturating_add(1))))
+}
+
 /// Signs `body` locally with the client's key and submits it; prints the
 /// receipt (exit 0) or the node's refusal (exit 1).
 fn submit(client: &Client, body: Body) -> anyhow::Result<ExitCode> {
@@ -449,9 +602,31 @@ fn submit(client: &Client, body: Body) -> anyhow::Result<ExitCode> {
     let genesis: serde_json::Value =
         ureq::get(&format!("{node}/v1/genesis")).call().context("reading the ledger id")?.into_json()?;
     let ledger_id = id(genesis["ledger_id"].as_str().unwrap_or_default())?;
-    let payload = Payload { ledger_id, nonce: random_nonce()?, body };
-    let submission = Submission::sign(&keypair, &payload);
-    let request = dauys_node::submission_json(&submission);
+    let format = genesis["format"].as_u64().unwrap_or(1);
+    let version = dauys_core::Version::from_u16(u16::try_from(format).unwrap_or(0))
+        .ok_or_else(|| anyhow::anyhow!("the node serves a ledger of format {format}, unknown to this dauys"))?;
+    let mut after = None;
+    // One retry: a stale nonce (another act by the same key got in first,
+    // or this machine's clock is behind) is re-signed past the last one.
+    for attempt in 0..2 {
+        let payload = Payload { version, ledger_id, nonce: next_nonce(format, after)?, body: body.clone() };
+        let submission = Submission::sign(&keypair, &payload);
+        match send(node, &genesis, &ledger_id, &submission)? {
+            Sent::StaleNonce(last) if attempt == 0 => after = Some(last),
+            Sent::Done(code) => return Ok(code),
+            Sent::StaleNonce(_) => return Ok(ExitCode::from(1)),
+        }
+    }
+    Ok(ExitCode::from(1))
+}
+
+enum Sent {
+    Done(ExitCode),
+    StaleNonce(u64),
+}
+
+fn send(node: &str, genesis: &serde_json::Value, ledger_id: &Hash, submission: &Submission) -> anyhow::Result<Sent> {
+    let request = dauys_node::submission_json(submission);
     match ureq::post(&format!("{node}/v1/events")).send_json(request) {
         Ok(response) => {
             let receipt: serde_json::Value = response.into_json()?;
@@ -462,21 +637,26 @@ fn submit(client: &Client, body: Body) -> anyhow::Result<ExitCode> {
             let head: dauys_core::SignedHead =
                 serde_json::from_value(receipt["head"].clone()).context("the receipt has no signed head")?;
             let position = receipt["position"].as_u64().unwrap_or(u64::MAX);
-            if head.verify(&log_key).is_err() || head.ledger_id != ledger_id || head.size <= position {
+            if head.verify(&log_key).is_err() || head.ledger_id != *ledger_id || head.size <= position {
                 eprintln!("the node accepted the act, but its receipt is not a valid signed head covering it");
-                return Ok(ExitCode::from(1));
+                return Ok(Sent::Done(ExitCode::from(1)));
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(Sent::Done(ExitCode::SUCCESS))
         }
         Err(ureq::Error::Status(status, response)) => {
             let body: serde_json::Value = response.into_json().unwrap_or_default();
+            if body["code"] == "stale_nonce" {
+                if let Some(last) = body["details"]["last"].as_str().and_then(|l| l.parse().ok()) {
+                    return Ok(Sent::StaleNonce(last));
+                }
+            }
             eprintln!(
                 "refused ({status} {}): {}",
                 body["code"].as_str().unwrap_or("unknown"),
                 body["message"].as_str().unwrap_or("no message")
             );
             println!("{}", serde_json::to_string_pretty(&body)?);
-            Ok(ExitCode::from(1))
+            Ok(Sent::Done(ExitCode::from(1)))
         }
         Err(error) => Err(error).context("submitting"),
     }

@@ -8,22 +8,23 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
 use dauys_core::event::{Body, LedgerOpened, Rules};
-use dauys_core::{sha256, Entry, Keypair, Payload, Submission};
-use dauys_store::{Append, Store};
+use dauys_core::{sha256, Entry, Hash, Keypair, Payload, Sequencer, Submission, Version};
+use dauys_store::Store;
 
 /// Reads a secret key file. Errors name the file, never its content.
 pub fn read_key(path: &Path) -> anyhow::Result<Keypair> {
     dauys_node::read_key_file(path).map_err(|problem| anyhow::anyhow!("key file {}: {problem}", path.display()))
 }
 
-fn write_key(path: &Path, keypair: &Keypair) -> anyhow::Result<()> {
+/// Writes a new secret key file (mode 0600), synced.
+pub fn write_key(path: &Path, keypair: &Keypair) -> anyhow::Result<()> {
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
         .open(path)
         .with_context(|| format!("creating {} (it must not exist yet)", path.display()))?;
-    writeln!(file, "{}", hex::encode(keypair.seed()))?;
+    file.write_all(dauys_node::secret_key_text(keypair).as_bytes())?;
     file.sync_all()?;
     Ok(())
 }
@@ -41,13 +42,57 @@ pub fn keygen(out: &Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `dauys key public FILE`: the public key of a secret key file.
+pub fn public_key(path: &Path) -> anyhow::Result<ExitCode> {
+    println!("{}", hex::encode(read_key(path)?.public()));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `dauys key upgrade FILE`: rewrites a key file of 64 bare hex digits (as
+/// written before key files had a header) with the header, in place.
+pub fn upgrade_key(path: &Path) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    if dauys_node::is_secret_key_text(text.as_bytes()) {
+        println!("{} already has the header", path.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let seed = dauys_core::hexser::parse::<32>(text.trim())
+        .map_err(|_| anyhow::anyhow!("{} is not a key file of 64 hex digits", path.display()))?;
+    let keypair = Keypair::from_seed(&seed);
+    let temporary = path.with_extension("upgrading");
+    write_key(&temporary, &keypair)?;
+    std::fs::rename(&temporary, path)?;
+    println!("{}", hex::encode(keypair.public()));
+    Ok(ExitCode::SUCCESS)
+}
+
 /// The rules file: the genesis in TOML.
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RulesFile {
     jurisdiction: String,
+    /// The checkpoint origin; a schema-less URL naming this log.
+    origin: String,
     council_key: String,
     rules: Rules,
+}
+
+/// Places `acts` (with their times) as a new ledger's first batch through
+/// the rule core, and writes the data directory with the log key.
+fn write_ledger(data: &Path, log: &Keypair, acts: &[(Submission, u64)]) -> anyhow::Result<Hash> {
+    let Some(((genesis, genesis_time), rest)) = acts.split_first() else { bail!("a ledger needs its genesis") };
+    let payload = Payload::decode(&genesis.payload).map_err(|e| anyhow::anyhow!("genesis: {e}"))?;
+    let (mut sequencer, first) =
+        Sequencer::genesis(genesis, &payload, *genesis_time).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut entries = vec![(first.bytes, first.hash)];
+    for (submission, time_ms) in rest {
+        let payload = Payload::decode(&submission.payload).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let placed = sequencer.sequence(submission, &payload, *time_ms).map_err(|e| anyhow::anyhow!("{e}"))?;
+        entries.push((placed.bytes, placed.hash));
+    }
+    let key_text = dauys_node::secret_key_text(log);
+    Store::create(data, &entries, &[("log.key", key_text.as_bytes(), 0o600)])?;
+    Ok(*sequencer.ledger().ledger_id())
 }
 
 /// Writes the genesis entry into a new data directory, with a new log key.
@@ -62,35 +107,17 @@ pub fn init(data: &Path, rules_path: &Path, commission_key: &Path) -> anyhow::Re
     let log = fresh_keypair()?;
     let genesis = Body::LedgerOpened(LedgerOpened {
         jurisdiction: file.jurisdiction,
+        origin: Some(file.origin),
         commission_key: commission.public(),
         log_key: log.public(),
         council_key,
         rules: file.rules,
     });
-    let submission = Submission::sign(&commission, &Payload { ledger_id: sha256(&id_seed), nonce: 0, body: genesis });
-    write_ledger(data, &log, &[(submission, dauys_node::now_ms())])?;
-    println!("ledger {} created in {}", hex::encode(sha256(&id_seed)), data.display());
+    let payload = Payload { version: Version::LATEST, ledger_id: sha256(&id_seed), nonce: 0, body: genesis };
+    let submission = Submission::sign(&commission, &payload);
+    let ledger_id = write_ledger(data, &log, &[(submission, dauys_node::now_ms())])?;
+    println!("ledger {} created in {}", hex::encode(ledger_id), data.display());
     Ok(ExitCode::SUCCESS)
-}
-
-/// Checks `entries` with the rule core, then writes them and the log key
-/// into a new data directory.
-fn write_ledger(data: &Path, log: &Keypair, acts: &[(Submission, u64)]) -> anyhow::Result<()> {
-    if data.join("log.dat").exists() {
-        bail!("{} already holds a ledger", data.display());
-    }
-    let mut verifier = dauys_core::ChainVerifier::new();
-    let mut appends = Vec::new();
-    for (submission, time_ms) in acts {
-        let (bytes, hash) = submission.to_entry(verifier.size(), verifier.head(), *time_ms);
-        verifier.check(&dauys_core::verify::prepare_entry(bytes.clone())).map_err(|f| anyhow::anyhow!("{f}"))?;
-        appends.push(Append { payload_hash: sha256(&submission.payload), author: submission.author, bytes, hash });
-    }
-    std::fs::create_dir_all(data)?;
-    write_key(&dauys_node::log_key_path(data), log)?;
-    let (mut store, _) = Store::open(data)?;
-    store.append(&appends)?;
-    Ok(())
 }
 
 pub fn serve(data: &Path, listen: SocketAddr, banner: Option<String>) -> anyhow::Result<ExitCode> {
@@ -136,8 +163,8 @@ pub fn demo(data: Option<PathBuf>, listen: SocketAddr) -> anyhow::Result<ExitCod
         Some(data) => data,
         None => std::env::temp_dir().join(format!("dauys-demo-{}-{}", std::process::id(), dauys_node::now_ms())),
     };
-    if !data.join("log.dat").exists() {
-        let story = dauys_fixtures::village();
+    if !data.join(dauys_store::dir::MARKER).exists() {
+        let story = dauys_fixtures::village(Version::LATEST);
         let roles = dauys_fixtures::village_roles();
         let mut acts = Vec::new();
         for (bytes, _) in story.builder.entries() {

@@ -10,10 +10,10 @@ use std::sync::{Arc, Mutex};
 
 use common::*;
 use dauys_core::event::{Body, Payload};
-use dauys_core::{Keypair, Submission};
+use dauys_core::{Keypair, Submission, Version};
 
 fn submit(url: &str, keypair: &Keypair, ledger_id: [u8; 32], nonce: u64, body: Body) -> Option<(u64, String)> {
-    let submission = Submission::sign(keypair, &Payload { ledger_id, nonce, body });
+    let submission = Submission::sign(keypair, &Payload { version: Version::LATEST, ledger_id, nonce, body });
     let request = dauys_node::submission_json(&submission);
     let response = ureq::post(&format!("{url}/v1/events")).send_json(request).ok()?;
     let receipt: serde_json::Value = response.into_json().ok()?;
@@ -36,30 +36,45 @@ fn acknowledged_entries_survive_sigkill() {
         rng ^= rng << 17;
         rng
     };
-    let mut voter_counter = 0u64;
+    // Eight workers, each filing petitions with its own four voters: every
+    // author's nonces grow, as format 2 requires.
+    let voters: Vec<Keypair> = (0..32u64).map(|n| Keypair::from_seed(&dauys_core::sha256(&n.to_be_bytes()))).collect();
+    {
+        let node = Node::serve(&ledger.data);
+        let ledger_id =
+            dauys_core::hexser::parse::<32>(node.get("/v1/genesis")["ledger_id"].as_str().unwrap()).unwrap();
+        let body = Body::VotersEnrolled { district: "d".into(), keys: voters.iter().map(Keypair::public).collect() };
+        assert!(submit(&node.url, &commission, ledger_id, 1, body).is_some(), "enrolment");
+    }
+    let voters = Arc::new(voters);
+    let mut nonce_base = 0u64;
     for round in 0..4 {
         let node = Node::serve(&ledger.data);
         let ledger_id =
             dauys_core::hexser::parse::<32>(node.get("/v1/genesis")["ledger_id"].as_str().unwrap()).unwrap();
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let mut workers = Vec::new();
-        for worker in 0..8u64 {
-            let (url, commission, acknowledged, stop) =
-                (node.url.clone(), Arc::clone(&commission), Arc::clone(&acknowledged), Arc::clone(&stop));
-            let first = voter_counter + worker * 100_000;
+        for worker in 0..8usize {
+            let (url, voters, acknowledged, stop) =
+                (node.url.clone(), Arc::clone(&voters), Arc::clone(&acknowledged), Arc::clone(&stop));
+            let first = nonce_base;
             workers.push(std::thread::spawn(move || {
                 let mut n = first;
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) && n < first + 100_000 {
-                    let voter = Keypair::from_seed(&dauys_core::sha256(&n.to_be_bytes()));
-                    let body = Body::VotersEnrolled { district: format!("d{worker}"), keys: vec![voter.public()] };
-                    if let Some(receipt) = submit(&url, &commission, ledger_id, n, body) {
+                    let voter = &voters[worker * 4 + (n % 4) as usize];
+                    let body = Body::PetitionFiled {
+                        subject: "culture".into(),
+                        title: format!("Petition {worker}/{n}"),
+                        text: "Crash test.".into(),
+                    };
+                    if let Some(receipt) = submit(&url, voter, ledger_id, n, body) {
                         acknowledged.lock().unwrap().push(receipt);
                     }
                     n += 1;
                 }
             }));
         }
-        voter_counter += 1_000_000;
+        nonce_base += 1_000_000;
         std::thread::sleep(std::time::Duration::from_millis(200 + next() % 800));
         let mut node = node;
         // SIGKILL: no graceful shutdown, no flush.

@@ -7,7 +7,7 @@ mod common;
 
 use common::*;
 use dauys_core::event::{Body, Payload};
-use dauys_core::{Keypair, Submission};
+use dauys_core::{Keypair, Submission, Version};
 
 fn post(url: &str, body: &[u8]) -> (u16, serde_json::Value) {
     match ureq::post(&format!("{url}/v1/events")).set("content-type", "application/json").send_bytes(body) {
@@ -18,7 +18,7 @@ fn post(url: &str, body: &[u8]) -> (u16, serde_json::Value) {
 }
 
 fn signed(keypair: &Keypair, ledger_id: [u8; 32], nonce: u64, body: Body) -> Vec<u8> {
-    let submission = Submission::sign(keypair, &Payload { ledger_id, nonce, body });
+    let submission = Submission::sign(keypair, &Payload { version: Version::LATEST, ledger_id, nonce, body });
     serde_json::to_vec(&dauys_node::submission_json(&submission)).unwrap()
 }
 
@@ -118,19 +118,36 @@ fn refusals_change_nothing() {
 fn secret_keys_never_appear_in_errors() {
     let ledger = new_ledger(1);
     let node = Node::serve(&ledger.data);
-    let secret = std::fs::read_to_string(&ledger.voters[0].0).unwrap();
+    let text = std::fs::read_to_string(&ledger.voters[0].0).unwrap();
+    let seed = text.lines().last().unwrap().trim().to_owned();
+    assert_eq!(seed.len(), 64);
     // A broken key file: the secret with a character missing.
     let broken = ledger.dir.path().join("broken.key");
-    std::fs::write(&broken, &secret.trim()[1..]).unwrap();
+    std::fs::write(&broken, text.replace(&seed, &seed[1..])).unwrap();
     let out = dauys(&["petition", "support", "--node", &node.url, "--key", s(&broken), &"ab".repeat(32)]);
     assert_eq!(out.status.code(), Some(2));
     let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(all.contains("broken.key"), "the error names the file: {all}");
-    assert!(!all.contains(&secret.trim()[1..20]), "the error leaks the key: {all}");
+    assert!(!all.contains(&seed[1..20]), "the error leaks the key: {all}");
     // A refused act by a valid key: the secret is not echoed either.
     let out = dauys(&["petition", "support", "--node", &node.url, "--key", s(&ledger.voters[0].0), &"ab".repeat(32)]);
     let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(!all.contains(secret.trim()), "{all}");
+    assert!(!all.contains(&seed), "{all}");
+    // A secret key file where public keys or a ledger are expected is
+    // refused, and none of it is shown.
+    let key = s(&ledger.voters[0].0);
+    for args in [
+        vec!["enroll", "--node", &node.url, "--key", s(&ledger.commission), "--file", key],
+        vec!["export", key],
+        vec!["verify", key],
+    ] {
+        let out = dauys(&args);
+        assert_ne!(out.status.code(), Some(0), "{args:?} accepted a secret key file");
+        let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(all.contains("secret key file"), "{args:?}: {all}");
+        assert!(!all.contains(&seed[..16]), "{args:?} leaked the seed: {all}");
+    }
+    assert_eq!(node.size(), 1, "nothing was enrolled");
 }
 
 #[test]
@@ -145,8 +162,9 @@ fn corrupted_middle_refuses_to_start_and_names_the_position() {
     }
     let log = ledger.data.join("log.dat");
     let mut bytes = std::fs::read(&log).unwrap();
-    let genesis_len = u32::from_be_bytes(bytes[..4].try_into().unwrap()) as usize;
-    bytes[8 + genesis_len + 8 + 30] ^= 0x40; // inside entry 1
+    // Header, then genesis in its own batch (record, commit), then entry 1.
+    let genesis_len = u32::from_be_bytes(bytes[16..20].try_into().unwrap()) as usize;
+    bytes[16 + 8 + genesis_len + 68 + 8 + 30] ^= 0x40; // inside entry 1
     std::fs::write(&log, &bytes).unwrap();
     let out = dauys(&["serve", "--data", s(&ledger.data), "--listen", "127.0.0.1:0"]);
     assert_eq!(out.status.code(), Some(2));

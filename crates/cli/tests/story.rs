@@ -101,8 +101,13 @@ fn petition_to_declared_referendum_through_the_cli() {
     assert_eq!(from_node["signed_head"]["signature_valid"], true);
     assert_eq!(from_node["signed_head"]["names_this_log"], true);
     let node_summary = node.get("/v1/summary");
-    for field in ["size", "head", "enrolled", "petitions", "referendums", "districts"] {
+    for field in ["format", "size", "head", "enrolled", "origin", "ledger_id"] {
         assert_eq!(verified["summary"][field], node_summary[field], "{field} differs between verify and the node");
+    }
+    for field in ["petitions", "referendums", "districts"] {
+        let page = node.get(&format!("/v1/{field}?limit=1000"));
+        assert_eq!(verified["summary"][field], page[field], "{field} differs between verify and the node");
+        assert_eq!(node_summary[field], page["total"], "the summary counts {field}");
     }
     // The data directory exports the same bytes as the node.
     let from_dir = dauys_ok(&["export", s(&ledger.data)]);

@@ -62,6 +62,33 @@ pub enum DecodeError {
         /// Which structure.
         field: &'static str,
     },
+    /// A version field names a known format, but not the one required here
+    /// (the ledger's).
+    #[error("`{field}` is {found}, but this ledger is format {expected}")]
+    WrongVersion {
+        /// The field.
+        field: &'static str,
+        /// The version found.
+        found: u16,
+        /// The version required.
+        expected: u16,
+    },
+    /// A string holds a control character (format 2 allows only U+000A).
+    #[error("`{field}` contains a control character")]
+    ControlCharacter {
+        /// The field.
+        field: &'static str,
+    },
+    /// A time lies beyond the format's last millisecond.
+    #[error("`{field}` is {found}, later than the format allows ({max})")]
+    TimeOutOfRange {
+        /// The field.
+        field: &'static str,
+        /// The time found.
+        found: u64,
+        /// The latest time allowed.
+        max: u64,
+    },
 }
 
 /// Appends canonical encodings to a byte vector.

@@ -8,17 +8,22 @@
 use sha2::{Digest, Sha256};
 
 use crate::codec::{check_range, DecodeError, Reader, Writer};
-use crate::limits::{ENTRY_BYTES_MAX, PAYLOAD_BYTES_MAX};
+use crate::event::Version;
+use crate::limits::{ENTRY_BYTES_MAX, TIME_MS_MAX};
 use crate::{Hash, PublicKey};
 
 /// The eight bytes that open every entry.
 pub const ENTRY_MAGIC: &[u8; 8] = b"DAUYSENT";
 /// The eight bytes that open every signed head.
 pub const HEAD_MAGIC: &[u8; 8] = b"DAUYSHED";
+/// The version of the signed head message (the same in every format).
+pub const HEAD_VERSION: u16 = 1;
 
 /// A decoded entry, borrowing its payload from the entry bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry<'a> {
+    /// The format version (the ledger's).
+    pub version: Version,
     /// Zero-based position in the log.
     pub position: u64,
     /// Hash of the entry at `position - 1`; all zeros for genesis.
@@ -38,7 +43,7 @@ impl<'a> Entry<'a> {
     pub fn encode(&self) -> Vec<u8> {
         let mut w = Writer::new();
         w.raw(ENTRY_MAGIC)
-            .u16(crate::event::FORMAT_VERSION)
+            .u16(self.version.number())
             .u64(self.position)
             .raw(&self.prev_hash)
             .u64(self.time_ms)
@@ -48,23 +53,31 @@ impl<'a> Entry<'a> {
         w.finish()
     }
 
-    /// Decodes entry bytes, refusing anything non-canonical.
+    /// Decodes entry bytes of any known version, refusing anything
+    /// non-canonical or beyond the limits of the entry's own version.
     pub fn decode(bytes: &'a [u8]) -> Result<Self, DecodeError> {
         check_range("entry", bytes.len() as u64, 0, ENTRY_BYTES_MAX as u64)?;
         let mut r = Reader::new(bytes);
         if r.take(8, "entry.magic")? != ENTRY_MAGIC {
             return Err(DecodeError::BadMagic { field: "entry.magic" });
         }
-        let version = r.u16("entry.version")?;
-        if version != crate::event::FORMAT_VERSION {
-            return Err(DecodeError::UnknownTag { field: "entry.version", value: version.into() });
+        let number = r.u16("entry.version")?;
+        let version = Version::from_u16(number)
+            .ok_or(DecodeError::UnknownTag { field: "entry.version", value: number.into() })?;
+        check_range("entry", bytes.len() as u64, 0, version.entry_bytes_max() as u64)?;
+        let position = r.u64("entry.position")?;
+        let prev_hash = r.array("entry.prev_hash")?;
+        let time_ms = r.u64("entry.time_ms")?;
+        if version >= Version::V2 && time_ms > TIME_MS_MAX {
+            return Err(DecodeError::TimeOutOfRange { field: "entry.time_ms", found: time_ms, max: TIME_MS_MAX });
         }
         let entry = Entry {
-            position: r.u64("entry.position")?,
-            prev_hash: r.array("entry.prev_hash")?,
-            time_ms: r.u64("entry.time_ms")?,
+            version,
+            position,
+            prev_hash,
+            time_ms,
             author: r.array("entry.author")?,
-            payload: r.bytes("entry.payload", 0, PAYLOAD_BYTES_MAX)?,
+            payload: r.bytes("entry.payload", 0, version.payload_bytes_max())?,
             signature: r.array("entry.signature")?,
         };
         r.end()?;
@@ -100,7 +113,7 @@ impl SignedHead {
     /// The bytes the log key signs.
     pub fn message(ledger_id: &Hash, size: u64, head_hash: &Hash, time_ms: u64) -> Vec<u8> {
         let mut w = Writer::new();
-        w.raw(HEAD_MAGIC).u16(crate::event::FORMAT_VERSION).raw(ledger_id).u64(size).raw(head_hash).u64(time_ms);
+        w.raw(HEAD_MAGIC).u16(HEAD_VERSION).raw(ledger_id).u64(size).raw(head_hash).u64(time_ms);
         w.finish()
     }
     /// Checks the signature against the ledger's log key.
@@ -118,6 +131,7 @@ mod tests {
     fn entry_round_trips_and_refuses_extra_bytes() {
         let payload = vec![1, 2, 3];
         let entry = Entry {
+            version: Version::V1,
             position: 4,
             prev_hash: [9; 32],
             time_ms: 77,
@@ -129,5 +143,28 @@ mod tests {
         assert_eq!(Entry::decode(&bytes), Ok(entry));
         bytes.push(0);
         assert_eq!(Entry::decode(&bytes), Err(DecodeError::TrailingBytes { count: 1 }));
+    }
+
+    #[test]
+    fn format_2_bounds_time_and_size() {
+        let payload = vec![0u8; crate::limits::PAYLOAD_BYTES_MAX_V2];
+        let at = |time_ms, payload: &[u8]| {
+            Entry {
+                version: Version::V2,
+                position: 0,
+                prev_hash: [0; 32],
+                time_ms,
+                author: [3; 32],
+                payload,
+                signature: [8; 64],
+            }
+            .encode()
+        };
+        let largest = at(TIME_MS_MAX, &payload);
+        assert_eq!(largest.len(), u16::MAX as usize);
+        assert!(Entry::decode(&largest).is_ok());
+        assert!(matches!(Entry::decode(&at(TIME_MS_MAX + 1, &payload)), Err(DecodeError::TimeOutOfRange { .. })));
+        let longer = vec![0u8; payload.len() + 1];
+        assert!(matches!(Entry::decode(&at(0, &longer)), Err(DecodeError::TooLong { .. })));
     }
 }

@@ -12,8 +12,64 @@ use crate::{Hash, PublicKey};
 
 /// The eight bytes that open every payload.
 pub const PAYLOAD_MAGIC: &[u8; 8] = b"DAUYSEVT";
-/// The format version this crate reads and writes.
-pub const FORMAT_VERSION: u16 = 1;
+
+/// A ledger's format version, fixed by its genesis entry: every entry and
+/// every payload of the ledger carries it.
+///
+/// Format 1 is kept byte for byte so that old ledgers verify with the same
+/// verdicts; new ledgers are format 2 (see `docs/FORMAT.md`, section 12,
+/// for every difference).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(into = "u16")]
+pub enum Version {
+    /// The first format: open ballots, the duplicate-payload rule, the
+    /// word screen of Unicode 18.0.0 without normalisation.
+    V1,
+    /// Checkpoint origin in genesis, per-author nonces, bounded time and
+    /// entry size, the normalising screen, the stricter rules.
+    V2,
+}
+
+impl Version {
+    /// The version new ledgers are written in.
+    pub const LATEST: Version = Version::V2;
+
+    /// The version for its number.
+    pub fn from_u16(number: u16) -> Option<Self> {
+        match number {
+            1 => Some(Version::V1),
+            2 => Some(Version::V2),
+            _ => None,
+        }
+    }
+    /// The number written in entries and payloads.
+    pub fn number(self) -> u16 {
+        match self {
+            Version::V1 => 1,
+            Version::V2 => 2,
+        }
+    }
+    /// Largest payload of this format.
+    pub fn payload_bytes_max(self) -> usize {
+        match self {
+            Version::V1 => PAYLOAD_BYTES_MAX_V1,
+            Version::V2 => PAYLOAD_BYTES_MAX_V2,
+        }
+    }
+    /// Largest entry of this format.
+    pub fn entry_bytes_max(self) -> usize {
+        match self {
+            Version::V1 => ENTRY_BYTES_MAX_V1,
+            Version::V2 => ENTRY_BYTES_MAX_V2,
+        }
+    }
+}
+
+impl From<Version> for u16 {
+    fn from(version: Version) -> u16 {
+        version.number()
+    }
+}
 
 /// The kind of an event, as its tag byte.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -128,6 +184,9 @@ pub struct Rules {
 pub struct LedgerOpened {
     /// The jurisdiction this ledger serves.
     pub jurisdiction: String,
+    /// The checkpoint origin (format 2; `None` in format 1): the first line
+    /// of every checkpoint the log key signs.
+    pub origin: Option<String>,
     /// The election commission's key: enrols, calls, declares.
     pub commission_key: PublicKey,
     /// The node's log key: signs heads and receipts, authors nothing.
@@ -290,7 +349,11 @@ impl Body {
     fn encode_into(&self, w: &mut Writer) {
         match self {
             Body::LedgerOpened(g) => {
-                w.str(&g.jurisdiction).raw(&g.commission_key).raw(&g.log_key).raw(&g.council_key);
+                w.str(&g.jurisdiction);
+                if let Some(origin) = &g.origin {
+                    w.str(origin);
+                }
+                w.raw(&g.commission_key).raw(&g.log_key).raw(&g.council_key);
                 let r = &g.rules;
                 w.u64(r.signing_period_ms)
                     .u64(r.council_response_period_ms)
@@ -365,10 +428,16 @@ impl Body {
         }
     }
 
-    fn decode(kind: EventKind, r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+    fn decode(kind: EventKind, version: Version, r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let mut r = Strings { r, version };
+        let r = &mut r;
         Ok(match kind {
             EventKind::LedgerOpened => {
                 let jurisdiction = r.str("jurisdiction", 1, JURISDICTION_BYTES_MAX)?.to_owned();
+                let origin = match version {
+                    Version::V1 => None,
+                    Version::V2 => Some(r.str("origin", 1, ORIGIN_BYTES_MAX)?.to_owned()),
+                };
                 let commission_key = r.array("commission_key")?;
                 let log_key = r.array("log_key")?;
                 let council_key = r.array("council_key")?;
@@ -400,6 +469,7 @@ impl Body {
                 }
                 Body::LedgerOpened(LedgerOpened {
                     jurisdiction,
+                    origin,
                     commission_key,
                     log_key,
                     council_key,
@@ -501,9 +571,44 @@ impl Body {
     }
 }
 
+/// A reader that applies the format's rule for strings: in format 2 no
+/// string holds a control character (general category Cc) other than the
+/// line feed U+000A.
+struct Strings<'r, 'a> {
+    r: &'r mut Reader<'a>,
+    version: Version,
+}
+
+impl<'a> Strings<'_, 'a> {
+    fn str(&mut self, field: &'static str, min: usize, max: usize) -> Result<&'a str, DecodeError> {
+        let text = self.r.str(field, min, max)?;
+        if self.version >= Version::V2 && text.chars().any(|c| c.is_control() && c != '\n') {
+            return Err(DecodeError::ControlCharacter { field });
+        }
+        Ok(text)
+    }
+    fn array<const N: usize>(&mut self, field: &'static str) -> Result<[u8; N], DecodeError> {
+        self.r.array(field)
+    }
+    fn u8(&mut self, field: &'static str) -> Result<u8, DecodeError> {
+        self.r.u8(field)
+    }
+    fn u16(&mut self, field: &'static str) -> Result<u16, DecodeError> {
+        self.r.u16(field)
+    }
+    fn u64(&mut self, field: &'static str) -> Result<u64, DecodeError> {
+        self.r.u64(field)
+    }
+    fn count(&mut self, field: &'static str, min: usize, max: usize) -> Result<usize, DecodeError> {
+        self.r.count(field, min, max)
+    }
+}
+
 /// A decoded payload: the common header and the body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Payload {
+    /// The format version (the ledger's).
+    pub version: Version,
     /// The ledger this act belongs to.
     pub ledger_id: Hash,
     /// Chosen by the author; makes otherwise identical acts distinct.
@@ -520,30 +625,45 @@ impl Payload {
     /// The canonical bytes an author signs.
     pub fn encode(&self) -> Vec<u8> {
         let mut w = Writer::new();
-        w.raw(PAYLOAD_MAGIC).u16(FORMAT_VERSION).raw(&self.ledger_id).u8(self.body.kind() as u8).u64(self.nonce);
+        w.raw(PAYLOAD_MAGIC).u16(self.version.number()).raw(&self.ledger_id).u8(self.body.kind() as u8).u64(self.nonce);
         self.body.encode_into(&mut w);
         w.finish()
     }
 
-    /// Decodes payload bytes, refusing anything non-canonical.
+    /// Decodes payload bytes of any known version, refusing anything
+    /// non-canonical. Whether the version is the ledger's is the caller's
+    /// check ([`Payload::decode_as`]).
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
-        check_range("payload", bytes.len() as u64, PAYLOAD_HEADER_BYTES as u64, PAYLOAD_BYTES_MAX as u64)?;
+        check_range("payload", bytes.len() as u64, PAYLOAD_HEADER_BYTES as u64, PAYLOAD_BYTES_MAX_V1 as u64)?;
         let mut r = Reader::new(bytes);
         if r.take(8, "payload.magic")? != PAYLOAD_MAGIC {
             return Err(DecodeError::BadMagic { field: "payload.magic" });
         }
-        let version = r.u16("payload.version")?;
-        if version != FORMAT_VERSION {
-            return Err(DecodeError::UnknownTag { field: "payload.version", value: version.into() });
-        }
+        let number = r.u16("payload.version")?;
+        let version = Version::from_u16(number)
+            .ok_or(DecodeError::UnknownTag { field: "payload.version", value: number.into() })?;
+        check_range("payload", bytes.len() as u64, PAYLOAD_HEADER_BYTES as u64, version.payload_bytes_max() as u64)?;
         let ledger_id = r.array("payload.ledger_id")?;
         let tag = r.u8("payload.kind")?;
         let kind =
             EventKind::from_tag(tag).ok_or(DecodeError::UnknownTag { field: "payload.kind", value: tag.into() })?;
         let nonce = r.u64("payload.nonce")?;
-        let body = Body::decode(kind, &mut r)?;
+        let body = Body::decode(kind, version, &mut r)?;
         r.end()?;
-        Ok(Self { ledger_id, nonce, body })
+        Ok(Self { version, ledger_id, nonce, body })
+    }
+
+    /// Decodes payload bytes that must be of `version` (the ledger's).
+    pub fn decode_as(bytes: &[u8], version: Version) -> Result<Self, DecodeError> {
+        let payload = Self::decode(bytes)?;
+        if payload.version != version {
+            return Err(DecodeError::WrongVersion {
+                field: "payload.version",
+                found: payload.version.number(),
+                expected: version.number(),
+            });
+        }
+        Ok(payload)
     }
 }
 
@@ -566,6 +686,7 @@ mod tests {
 
     fn sample() -> Payload {
         Payload {
+            version: Version::V1,
             ledger_id: [7; 32],
             nonce: 3,
             body: Body::ReferendumCalled {
@@ -583,6 +704,31 @@ mod tests {
     fn payload_round_trips() {
         let payload = sample();
         assert_eq!(Payload::decode(&payload.encode()), Ok(payload));
+        let v2 = Payload { version: Version::V2, ..sample() };
+        assert_eq!(Payload::decode_as(&v2.encode(), Version::V2), Ok(v2.clone()));
+        assert!(matches!(Payload::decode_as(&v2.encode(), Version::V1), Err(DecodeError::WrongVersion { .. })));
+    }
+
+    #[test]
+    fn format_2_strings_refuse_control_characters() {
+        let with = |question: &str, version| Payload {
+            version,
+            body: Body::ReferendumCalled {
+                petition: [1; 32],
+                subject: "roads".into(),
+                question: question.into(),
+                options: vec!["Yes".into(), "No".into()],
+                opens_at_ms: 10,
+                closes_at_ms: 20,
+            },
+            ..sample()
+        };
+        let nul = with("Roads?\u{0}", Version::V2).encode();
+        assert_eq!(Payload::decode(&nul), Err(DecodeError::ControlCharacter { field: "question" }));
+        assert!(Payload::decode(&with("Roads?\u{0}", Version::V1).encode()).is_ok());
+        assert!(Payload::decode(&with("Line one\nline two", Version::V2).encode()).is_ok());
+        assert!(Payload::decode(&with("Tab\there", Version::V2).encode()).is_err());
+        assert!(Payload::decode(&with("C1 \u{85}", Version::V2).encode()).is_err());
     }
 
     #[test]
@@ -599,7 +745,7 @@ mod tests {
         bytes[8 + 2 + 32] = 99;
         assert_eq!(Payload::decode(&bytes), Err(DecodeError::UnknownTag { field: "payload.kind", value: 99 }));
         let mut bytes = sample().encode();
-        bytes[9] = 2;
-        assert_eq!(Payload::decode(&bytes), Err(DecodeError::UnknownTag { field: "payload.version", value: 2 }));
+        bytes[9] = 3;
+        assert_eq!(Payload::decode(&bytes), Err(DecodeError::UnknownTag { field: "payload.version", value: 3 }));
     }
 }

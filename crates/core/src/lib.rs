@@ -15,6 +15,7 @@ pub mod hexser;
 pub mod limits;
 pub mod rejection;
 pub mod screen;
+pub mod sequence;
 pub mod state;
 pub mod summary;
 pub mod verify;
@@ -26,9 +27,10 @@ pub type PublicKey = [u8; 32];
 
 pub use crypto::Keypair;
 pub use entry::{sha256, Entry, SignedHead};
-pub use event::{Body, EventKind, Payload, Rules};
+pub use event::{Body, EventKind, Payload, Rules, Version};
 pub use rejection::Rejection;
-pub use state::Ledger;
+pub use sequence::{SequenceError, Sequenced, Sequencer};
+pub use state::{Ledger, LedgerView};
 pub use summary::Summary;
 pub use verify::{ChainVerifier, Failure, Reason, StreamVerifier, Verified};
 
@@ -52,9 +54,11 @@ impl Submission {
     }
 
     /// The entry bytes and hash for this act at `position` after `prev_hash`,
-    /// stamped with node time `time_ms`.
-    pub fn to_entry(&self, position: u64, prev_hash: &Hash, time_ms: u64) -> (Vec<u8>, Hash) {
+    /// stamped with node time `time_ms`, without asking the rules (tests and
+    /// tampered fixtures; writers use [`Sequencer::sequence`]).
+    pub fn to_entry(&self, version: Version, position: u64, prev_hash: &Hash, time_ms: u64) -> (Vec<u8>, Hash) {
         let bytes = Entry {
+            version,
             position,
             prev_hash: *prev_hash,
             time_ms,

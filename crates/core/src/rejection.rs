@@ -29,7 +29,7 @@ pub enum Role {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum GenesisError {
     /// The first entry is not a ledger_opened event.
-    #[error("the first entry is a {found:?} event, not ledger_opened")]
+    #[error("the first entry is a {} event, not ledger_opened", found.name())]
     NotGenesis {
         /// The kind found.
         found: EventKind,
@@ -96,11 +96,22 @@ pub enum Rejection {
         /// The one in the payload.
         found: Hex<32>,
     },
-    /// The exact payload is already in the ledger.
-    #[error("this exact act is already in the ledger")]
-    DuplicatePayload,
+    /// Format 1: the exact payload is already in the ledger.
+    #[error("this exact act is already in the ledger, at position {position}")]
+    DuplicatePayload {
+        /// Position of the entry that carries it.
+        position: u64,
+    },
+    /// Format 2: the nonce is not greater than the author's last one.
+    #[error("nonce {nonce} is not greater than the nonce {last} of this author's last act")]
+    StaleNonce {
+        /// The act's nonce.
+        nonce: u64,
+        /// The author's last accepted nonce.
+        last: u64,
+    },
     /// The author does not hold the role this kind requires.
-    #[error("only the {required:?} may submit {kind:?} events")]
+    #[error("only the {} may submit {} events", role_name(*required), kind.name())]
     WrongRole {
         /// The kind.
         kind: EventKind,
@@ -269,6 +280,16 @@ pub enum Rejection {
         /// The ballot's node time.
         time_ms: u64,
     },
+    /// Format 2: the voter was not enrolled when the referendum was called.
+    #[error("this voter was enrolled at position {enrolled_at_position}, after referendum {referendum} was called at {called_at_position}: not in its electorate")]
+    NotInElectorate {
+        /// The referendum.
+        referendum: Hex<32>,
+        /// Position of the referendum call.
+        called_at_position: u64,
+        /// Position of the voter's current enrolment.
+        enrolled_at_position: u64,
+    },
     /// The voter already voted.
     #[error("this voter already voted in referendum {referendum}")]
     DoubleBallot {
@@ -332,6 +353,20 @@ impl Rejection {
                 vec![("subject", subject.clone()), ("term", term.clone()), ("content", content.to_string())]
             }
             WrongLedger { expected, found } => vec![("expected", expected.to_string()), ("found", found.to_string())],
+            DuplicatePayload { position } => vec![("position", position.to_string())],
+            StaleNonce { nonce, last } => vec![("nonce", nonce.to_string()), ("last", last.to_string())],
+            BadWindow { opens_at_ms, closes_at_ms, time_ms, min_ms, max_ms } => vec![
+                ("opens_at_ms", opens_at_ms.to_string()),
+                ("closes_at_ms", closes_at_ms.to_string()),
+                ("time_ms", time_ms.to_string()),
+                ("window_min_ms", min_ms.to_string()),
+                ("window_max_ms", max_ms.to_string()),
+            ],
+            BadGenesis(problem) => vec![("problem", problem.to_string())],
+            WrongRole { kind, required } => {
+                vec![("kind", kind.name().to_owned()), ("required", role_name(*required).to_owned())]
+            }
+            LimitExceeded { what } => vec![("limit", (*what).to_owned())],
             NotEnrolled { key } | WeakVoterKey { key, .. } | RoleKeyAsVoter { key } | AlreadyEnrolled { key } => {
                 vec![("key", key.to_string())]
             }
@@ -351,11 +386,50 @@ impl Rejection {
             | DeclaredTooEarly { referendum, .. }
             | AlreadyDeclared { referendum }
             | TallyMismatch { referendum, .. }
+            | NotInElectorate { referendum, .. }
             | OutcomeMismatch { referendum, .. } => vec![("referendum", referendum.to_string())],
             AdmissionExists { content } => vec![("content", content.to_string())],
-            _ => Vec::new(),
+            GenesisRepeated => Vec::new(),
         }
     }
+
+    /// Every stable code, in declaration order.
+    pub const CODES: &'static [&'static str] = &[
+        "bad_genesis",
+        "genesis_repeated",
+        "wrong_ledger",
+        "duplicate_payload",
+        "stale_nonce",
+        "wrong_role",
+        "not_enrolled",
+        "weak_voter_key",
+        "role_key_as_voter",
+        "already_enrolled",
+        "limit_exceeded",
+        "unknown_subject",
+        "excluded_subject",
+        "screened_text",
+        "unknown_petition",
+        "petition_not_collecting",
+        "outside_signing_period",
+        "double_support",
+        "not_initiator",
+        "admission_exists",
+        "ruling_before_threshold",
+        "not_awaiting_ruling",
+        "ruling_after_deadline",
+        "referendum_not_allowed",
+        "bad_window",
+        "unknown_referendum",
+        "ballot_outside_window",
+        "not_in_electorate",
+        "double_ballot",
+        "choice_out_of_range",
+        "declared_too_early",
+        "already_declared",
+        "tally_mismatch",
+        "outcome_mismatch",
+    ];
 
     /// The stable machine code.
     pub fn code(&self) -> &'static str {
@@ -364,7 +438,8 @@ impl Rejection {
             BadGenesis(_) => "bad_genesis",
             GenesisRepeated => "genesis_repeated",
             WrongLedger { .. } => "wrong_ledger",
-            DuplicatePayload => "duplicate_payload",
+            DuplicatePayload { .. } => "duplicate_payload",
+            StaleNonce { .. } => "stale_nonce",
             WrongRole { .. } => "wrong_role",
             NotEnrolled { .. } => "not_enrolled",
             WeakVoterKey { .. } => "weak_voter_key",
@@ -387,6 +462,7 @@ impl Rejection {
             BadWindow { .. } => "bad_window",
             UnknownReferendum { .. } => "unknown_referendum",
             BallotOutsideWindow { .. } => "ballot_outside_window",
+            NotInElectorate { .. } => "not_in_electorate",
             DoubleBallot { .. } => "double_ballot",
             ChoiceOutOfRange { .. } => "choice_out_of_range",
             DeclaredTooEarly { .. } => "declared_too_early",
@@ -394,6 +470,16 @@ impl Rejection {
             TallyMismatch { .. } => "tally_mismatch",
             OutcomeMismatch { .. } => "outcome_mismatch",
         }
+    }
+}
+
+/// The snake_case name of a role.
+pub fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Commission => "commission",
+        Role::Council => "council",
+        Role::Voter => "voter",
+        Role::Initiator => "initiator",
     }
 }
 

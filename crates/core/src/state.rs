@@ -5,11 +5,17 @@
 //! Every check in [`Ledger::apply`] runs before the first mutation, so a
 //! rejected act leaves the state exactly as it was. Time enters only as the
 //! entry's node time: this module has no clock.
+//!
+//! What citizens read (petitions, referendums, districts) is kept in
+//! persistent collections, so [`Ledger::view`] hands out a consistent
+//! snapshot in constant time: the node publishes one after every batch and
+//! serves reads from it without ever taking the writer's state.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use crate::crypto::check_key;
-use crate::event::{content_hash, Ballot, Body, Decision, EventKind, LedgerOpened, Outcome, Payload, Rules};
+use crate::event::{content_hash, Ballot, Body, Decision, EventKind, LedgerOpened, Outcome, Payload, Rules, Version};
 use crate::limits::{DISTRICTS_MAX, PETITIONS_MAX, REFERENDUMS_MAX, VOTERS_MAX};
 use crate::rejection::{hex32, key, GenesisError, Rejection, Role};
 use crate::screen::Screen;
@@ -226,6 +232,10 @@ pub fn threshold(rules: &Rules, enrolled: u64) -> u64 {
 struct Voter {
     district: u32,
     enrolled: bool,
+    /// Position of the enrolment that made the voter currently enrolled.
+    enrolled_at: u64,
+    /// Format 2: nonce of the voter's last accepted act.
+    last_nonce: Option<u64>,
 }
 
 /// Counts for one district.
@@ -235,37 +245,98 @@ pub struct District {
     pub name: String,
     /// Voters enrolled now.
     pub enrolled: u64,
-    /// Online supports by its voters.
+    /// Online supports by its voters, counted in the district the voter was
+    /// enrolled in when supporting.
     pub supports: u64,
-    /// Ballots cast by its voters.
+    /// Ballots cast by its voters, counted likewise.
     pub ballots: u64,
+}
+
+/// What citizens and observers read of a ledger, as of one entry: cheap to
+/// clone (persistent collections share their unchanged parts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerView {
+    version: Version,
+    ledger_id: Hash,
+    genesis: Arc<LedgerOpened>,
+    enrolled: u64,
+    time_ms: u64,
+    districts: imbl::Vector<District>,
+    petition_index: imbl::HashMap<Hash, u32>,
+    petitions: imbl::Vector<Petition>,
+    referendum_index: imbl::HashMap<Hash, u32>,
+    referendums: imbl::Vector<Referendum>,
+}
+
+impl LedgerView {
+    /// The ledger's format version.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+    /// The ledger id.
+    pub fn ledger_id(&self) -> &Hash {
+        &self.ledger_id
+    }
+    /// The genesis: jurisdiction, keys and rules.
+    pub fn genesis(&self) -> &LedgerOpened {
+        &self.genesis
+    }
+    /// The published rules.
+    pub fn rules(&self) -> &Rules {
+        &self.genesis.rules
+    }
+    /// Node time of the last applied entry.
+    pub fn time_ms(&self) -> u64 {
+        self.time_ms
+    }
+    /// Voters enrolled now.
+    pub fn enrolled(&self) -> u64 {
+        self.enrolled
+    }
+    /// Petitions in filing order.
+    pub fn petitions(&self) -> &imbl::Vector<Petition> {
+        &self.petitions
+    }
+    /// A petition by id.
+    pub fn petition(&self, id: &Hash) -> Option<&Petition> {
+        self.petition_index.get(id).and_then(|&i| self.petitions.get(i as usize))
+    }
+    /// Referendums in calling order.
+    pub fn referendums(&self) -> &imbl::Vector<Referendum> {
+        &self.referendums
+    }
+    /// A referendum by id.
+    pub fn referendum(&self, id: &Hash) -> Option<&Referendum> {
+        self.referendum_index.get(id).and_then(|&i| self.referendums.get(i as usize))
+    }
+    /// Districts in order of first enrolment.
+    pub fn districts(&self) -> &imbl::Vector<District> {
+        &self.districts
+    }
 }
 
 /// The state of one ledger: everything a verifier needs to judge the next
 /// act, and everything a citizen wants to see.
 ///
-/// Memory grows with voters, petitions, referendums and the acts that must
-/// be remembered to refuse repeats (supports, ballots, payload hashes), not
-/// with anything else in the log.
-#[derive(Debug, Clone)]
+/// Memory grows with voters, petitions, referendums and the (petition,
+/// voter) and (referendum, voter) pairs that refuse repeats. A format 1
+/// ledger also keeps one hash per entry for its duplicate-payload rule;
+/// format 2 replaced that rule with per-author nonces.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ledger {
-    ledger_id: Hash,
-    genesis: LedgerOpened,
-    screen: Screen,
+    view: LedgerView,
+    screen: Arc<Screen>,
     voter_index: HashMap<PublicKey, u32>,
     voters: Vec<Voter>,
-    enrolled: u64,
     district_index: HashMap<String, u32>,
-    districts: Vec<District>,
-    petition_index: HashMap<Hash, u32>,
-    petitions: Vec<Petition>,
     supports: HashSet<u64>,
-    referendum_index: HashMap<Hash, u32>,
-    referendums: Vec<Referendum>,
     ballots: HashSet<u64>,
     admissions: HashSet<Hash>,
-    payloads: HashSet<Hash>,
-    time_ms: u64,
+    /// Format 1: payload hash → position of every accepted entry.
+    payloads: HashMap<Hash, u64>,
+    /// Format 2: nonce of the commission's and the council's last act.
+    commission_nonce: Option<u64>,
+    council_nonce: Option<u64>,
 }
 
 fn pair(a: u32, b: u32) -> u64 {
@@ -277,7 +348,13 @@ fn index(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-fn check_genesis(ctx: &Context, genesis: &LedgerOpened) -> Result<Screen, GenesisError> {
+/// A format 2 checkpoint origin: printable ASCII without spaces or `+`
+/// (the C2SP signed-note key name rules).
+fn origin_is_valid(origin: &str) -> bool {
+    !origin.is_empty() && origin.bytes().all(|b| (0x21..=0x7e).contains(&b) && b != b'+')
+}
+
+fn check_genesis(ctx: &Context, version: Version, genesis: &LedgerOpened) -> Result<Screen, GenesisError> {
     if ctx.author != genesis.commission_key {
         return Err(GenesisError::NotByCommission);
     }
@@ -294,6 +371,11 @@ fn check_genesis(ctx: &Context, genesis: &LedgerOpened) -> Result<Screen, Genesi
     }
     let rules = &genesis.rules;
     let bad = |rule, problem| Err(GenesisError::BadRule { rule, problem });
+    if let Some(origin) = &genesis.origin {
+        if !origin_is_valid(origin) {
+            return bad("origin", "must be printable ASCII without spaces or `+`");
+        }
+    }
     if rules.signing_period_ms == 0 {
         return bad("signing_period_ms", "must be positive");
     }
@@ -330,88 +412,161 @@ fn check_genesis(ctx: &Context, genesis: &LedgerOpened) -> Result<Screen, Genesi
             return Err(GenesisError::MissingExclusion { subject: required });
         }
     }
-    Screen::compile(&rules.subjects).map_err(|term| GenesisError::BadTerm { term })
+    Screen::compile(version, &rules.subjects).map_err(|term| GenesisError::BadTerm { term })
+}
+
+/// Whose nonce an act advances (format 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NonceHolder {
+    Commission,
+    Council,
+    Voter(u32),
 }
 
 impl Ledger {
-    /// Opens a ledger from its genesis act at position 0.
+    /// Opens a ledger from its genesis act at position 0. The ledger's
+    /// format is the payload's version.
     pub fn open(ctx: &Context, payload: &Payload, payload_bytes: &[u8]) -> Result<Self, Rejection> {
         let Body::LedgerOpened(genesis) = &payload.body else {
             return Err(Rejection::BadGenesis(GenesisError::NotGenesis { found: payload.body.kind() }));
         };
-        let screen = check_genesis(ctx, genesis).map_err(Rejection::BadGenesis)?;
-        let mut payloads = HashSet::new();
-        payloads.insert(sha256(payload_bytes));
+        let version = payload.version;
+        if genesis.origin.is_some() != (version >= Version::V2) {
+            // The decoder reads an origin exactly in format 2; a value built
+            // in memory must agree with it.
+            return Err(Rejection::BadGenesis(GenesisError::BadRule {
+                rule: "origin",
+                problem: "required in format 2 and absent in format 1",
+            }));
+        }
+        let screen = check_genesis(ctx, version, genesis).map_err(Rejection::BadGenesis)?;
+        let mut payloads = HashMap::new();
+        let mut commission_nonce = None;
+        match version {
+            Version::V1 => {
+                payloads.insert(sha256(payload_bytes), ctx.position);
+            }
+            Version::V2 => commission_nonce = Some(payload.nonce),
+        }
         Ok(Self {
-            ledger_id: payload.ledger_id,
-            genesis: genesis.clone(),
-            screen,
+            view: LedgerView {
+                version,
+                ledger_id: payload.ledger_id,
+                genesis: Arc::new(genesis.clone()),
+                enrolled: 0,
+                time_ms: ctx.time_ms,
+                districts: imbl::Vector::new(),
+                petition_index: imbl::HashMap::new(),
+                petitions: imbl::Vector::new(),
+                referendum_index: imbl::HashMap::new(),
+                referendums: imbl::Vector::new(),
+            },
+            screen: Arc::new(screen),
             voter_index: HashMap::new(),
             voters: Vec::new(),
-            enrolled: 0,
             district_index: HashMap::new(),
-            districts: Vec::new(),
-            petition_index: HashMap::new(),
-            petitions: Vec::new(),
             supports: HashSet::new(),
-            referendum_index: HashMap::new(),
-            referendums: Vec::new(),
             ballots: HashSet::new(),
             admissions: HashSet::new(),
             payloads,
-            time_ms: ctx.time_ms,
+            commission_nonce,
+            council_nonce: None,
         })
     }
 
+    /// A snapshot of what citizens read, in constant time.
+    pub fn view(&self) -> LedgerView {
+        self.view.clone()
+    }
+    /// The ledger's format version.
+    pub fn version(&self) -> Version {
+        self.view.version
+    }
     /// The ledger id.
     pub fn ledger_id(&self) -> &Hash {
-        &self.ledger_id
+        &self.view.ledger_id
     }
     /// The genesis: jurisdiction, keys and rules.
     pub fn genesis(&self) -> &LedgerOpened {
-        &self.genesis
+        &self.view.genesis
     }
     /// The published rules.
     pub fn rules(&self) -> &Rules {
-        &self.genesis.rules
+        &self.view.genesis.rules
     }
     /// Node time of the last applied entry.
     pub fn time_ms(&self) -> u64 {
-        self.time_ms
+        self.view.time_ms
     }
     /// Voters enrolled now.
     pub fn enrolled(&self) -> u64 {
-        self.enrolled
+        self.view.enrolled
     }
     /// Petitions in filing order.
-    pub fn petitions(&self) -> &[Petition] {
-        &self.petitions
+    pub fn petitions(&self) -> &imbl::Vector<Petition> {
+        &self.view.petitions
     }
     /// A petition by id.
     pub fn petition(&self, id: &Hash) -> Option<&Petition> {
-        self.petition_index.get(id).map(|&i| &self.petitions[i as usize])
+        self.view.petition(id)
     }
     /// Referendums in calling order.
-    pub fn referendums(&self) -> &[Referendum] {
-        &self.referendums
+    pub fn referendums(&self) -> &imbl::Vector<Referendum> {
+        &self.view.referendums
     }
     /// A referendum by id.
     pub fn referendum(&self, id: &Hash) -> Option<&Referendum> {
-        self.referendum_index.get(id).map(|&i| &self.referendums[i as usize])
+        self.view.referendum(id)
     }
     /// Districts in order of first enrolment.
-    pub fn districts(&self) -> &[District] {
-        &self.districts
+    pub fn districts(&self) -> &imbl::Vector<District> {
+        &self.view.districts
+    }
+    /// Format 2: the nonce of `author`'s last accepted act, if any.
+    pub fn last_nonce(&self, author: &PublicKey) -> Option<u64> {
+        match self.nonce_holder(author)? {
+            NonceHolder::Commission => self.commission_nonce,
+            NonceHolder::Council => self.council_nonce,
+            NonceHolder::Voter(i) => self.voters[i as usize].last_nonce,
+        }
+    }
+
+    fn nonce_holder(&self, author: &PublicKey) -> Option<NonceHolder> {
+        let genesis = &self.view.genesis;
+        if *author == genesis.commission_key {
+            Some(NonceHolder::Commission)
+        } else if *author == genesis.council_key {
+            Some(NonceHolder::Council)
+        } else {
+            self.voter_index.get(author).map(|&i| NonceHolder::Voter(i))
+        }
     }
 
     fn voter(&self, key: &PublicKey) -> Option<u32> {
         self.voter_index.get(key).copied().filter(|&i| self.voters[i as usize].enrolled)
     }
 
+    fn petition_mut(&mut self, p: u32) -> &mut Petition {
+        self.view.petitions.get_mut(p as usize).expect("petition indexes come from the index")
+    }
+
+    fn petition_at(&self, p: u32) -> &Petition {
+        self.view.petitions.get(p as usize).expect("petition indexes come from the index")
+    }
+
+    fn referendum_at(&self, r: u32) -> &Referendum {
+        self.view.referendums.get(r as usize).expect("referendum indexes come from the index")
+    }
+
+    fn district_mut(&mut self, d: u32) -> &mut District {
+        self.view.districts.get_mut(d as usize).expect("district indexes come from the index")
+    }
+
     fn require(&self, ctx: &Context, kind: EventKind, role: Role) -> Result<(), Rejection> {
+        let genesis = &self.view.genesis;
         let required = match role {
-            Role::Commission => self.genesis.commission_key,
-            Role::Council => self.genesis.council_key,
+            Role::Commission => genesis.commission_key,
+            Role::Council => genesis.council_key,
             Role::Voter | Role::Initiator => unreachable!("voters are checked by enrolment"),
         };
         if ctx.author == required {
@@ -426,15 +581,15 @@ impl Ledger {
     }
 
     fn petition_index_of(&self, id: &Hash) -> Result<u32, Rejection> {
-        self.petition_index.get(id).copied().ok_or(Rejection::UnknownPetition { petition: hex32(id) })
+        self.view.petition_index.get(id).copied().ok_or(Rejection::UnknownPetition { petition: hex32(id) })
     }
 
     fn referendum_index_of(&self, id: &Hash) -> Result<u32, Rejection> {
-        self.referendum_index.get(id).copied().ok_or(Rejection::UnknownReferendum { referendum: hex32(id) })
+        self.view.referendum_index.get(id).copied().ok_or(Rejection::UnknownReferendum { referendum: hex32(id) })
     }
 
     fn check_subject(&self, subject: &str) -> Result<(), Rejection> {
-        match self.genesis.rules.subjects.iter().find(|s| s.id == subject) {
+        match self.rules().subjects.iter().find(|s| s.id == subject) {
             None => Err(Rejection::UnknownSubject { subject: subject.to_owned() }),
             Some(s) if s.excluded => Err(Rejection::ExcludedSubject { subject: subject.to_owned() }),
             Some(_) => Ok(()),
@@ -456,16 +611,60 @@ impl Ledger {
         }
     }
 
+    /// Whether the published screen would refuse these texts, and for which
+    /// subject and term: the check a client runs before sending.
+    pub fn screen(&self, texts: &[&str]) -> Option<(String, String)> {
+        self.screen.find(texts).map(|term| (term.subject.clone(), term.term.clone()))
+    }
+
     /// Decides one act. On success the state reflects it; on rejection the
     /// state is unchanged.
     pub fn apply(&mut self, ctx: &Context, payload: &Payload, payload_bytes: &[u8]) -> Result<(), Rejection> {
-        if payload.ledger_id != self.ledger_id {
-            return Err(Rejection::WrongLedger { expected: hex32(&self.ledger_id), found: hex32(&payload.ledger_id) });
+        if payload.ledger_id != self.view.ledger_id {
+            return Err(Rejection::WrongLedger {
+                expected: hex32(&self.view.ledger_id),
+                found: hex32(&payload.ledger_id),
+            });
         }
-        let payload_hash = sha256(payload_bytes);
-        if self.payloads.contains(&payload_hash) {
-            return Err(Rejection::DuplicatePayload);
+        let version = self.view.version;
+        let payload_hash = match version {
+            Version::V1 => {
+                let hash = sha256(payload_bytes);
+                if let Some(&position) = self.payloads.get(&hash) {
+                    return Err(Rejection::DuplicatePayload { position });
+                }
+                Some(hash)
+            }
+            Version::V2 => {
+                if let Some(last) = self.last_nonce(&ctx.author) {
+                    if payload.nonce <= last {
+                        return Err(Rejection::StaleNonce { nonce: payload.nonce, last });
+                    }
+                }
+                None
+            }
+        };
+        self.decide(ctx, payload, payload_bytes)?;
+        match payload_hash {
+            Some(hash) => {
+                self.payloads.insert(hash, ctx.position);
+            }
+            None => match self.nonce_holder(&ctx.author) {
+                Some(NonceHolder::Commission) => self.commission_nonce = Some(payload.nonce),
+                Some(NonceHolder::Council) => self.council_nonce = Some(payload.nonce),
+                Some(NonceHolder::Voter(i)) => self.voters[i as usize].last_nonce = Some(payload.nonce),
+                // Every act a format 2 ledger accepts after genesis is by
+                // the commission, the council or an enrolled voter.
+                None => debug_assert!(false, "an accepted act without a nonce holder"),
+            },
         }
+        self.view.time_ms = ctx.time_ms;
+        Ok(())
+    }
+
+    /// The rules of each kind: checks first, then the mutation.
+    fn decide(&mut self, ctx: &Context, payload: &Payload, payload_bytes: &[u8]) -> Result<(), Rejection> {
+        let version = self.view.version;
         let kind = payload.body.kind();
         let now = ctx.time_ms;
         match &payload.body {
@@ -475,7 +674,7 @@ impl Ledger {
                 let mut batch = HashSet::with_capacity(keys.len());
                 for voter_key in keys {
                     check_key(voter_key).map_err(|problem| Rejection::WeakVoterKey { key: key(voter_key), problem })?;
-                    let g = &self.genesis;
+                    let g = &self.view.genesis;
                     if [g.commission_key, g.council_key, g.log_key].contains(voter_key) {
                         return Err(Rejection::RoleKeyAsVoter { key: key(voter_key) });
                     }
@@ -489,57 +688,67 @@ impl Ledger {
                 }
                 let district_index = match self.district_index.get(district) {
                     Some(&i) => i,
-                    None if self.districts.len() >= DISTRICTS_MAX => {
+                    None if self.view.districts.len() >= DISTRICTS_MAX => {
                         return Err(Rejection::LimitExceeded { what: "districts" })
                     }
                     None => {
-                        let i = index(self.districts.len());
-                        self.districts.push(District { name: district.clone(), ..District::default() });
+                        let i = index(self.view.districts.len());
+                        self.view.districts.push_back(District { name: district.clone(), ..District::default() });
                         self.district_index.insert(district.clone(), i);
                         i
                     }
                 };
                 for voter_key in keys {
-                    let voter = Voter { district: district_index, enrolled: true };
                     match self.voter_index.get(voter_key) {
-                        Some(&i) => self.voters[i as usize] = voter,
+                        Some(&i) => {
+                            let voter = &mut self.voters[i as usize];
+                            voter.district = district_index;
+                            voter.enrolled = true;
+                            voter.enrolled_at = ctx.position;
+                        }
                         None => {
                             self.voter_index.insert(*voter_key, index(self.voters.len()));
-                            self.voters.push(voter);
+                            self.voters.push(Voter {
+                                district: district_index,
+                                enrolled: true,
+                                enrolled_at: ctx.position,
+                                last_nonce: None,
+                            });
                         }
                     }
                 }
-                self.enrolled += keys.len() as u64;
-                self.districts[district_index as usize].enrolled += keys.len() as u64;
+                self.view.enrolled += keys.len() as u64;
+                self.district_mut(district_index).enrolled += keys.len() as u64;
             }
             Body::VoterRemoved { key: voter_key, .. } => {
                 self.require(ctx, kind, Role::Commission)?;
                 let i = self.voter(voter_key).ok_or(Rejection::NotEnrolled { key: key(voter_key) })?;
                 let voter = &mut self.voters[i as usize];
                 voter.enrolled = false;
-                self.enrolled -= 1;
-                self.districts[voter.district as usize].enrolled -= 1;
+                let district = voter.district;
+                self.view.enrolled -= 1;
+                self.district_mut(district).enrolled -= 1;
             }
             Body::PetitionFiled { subject, title, text } => {
                 self.require_voter(ctx)?;
                 self.check_subject(subject)?;
                 let admission = self.check_screen(&[title, text], payload_bytes)?;
-                if self.petitions.len() as u64 >= PETITIONS_MAX {
+                if self.view.petitions.len() as u64 >= PETITIONS_MAX {
                     return Err(Rejection::LimitExceeded { what: "petitions" });
                 }
                 if let Some(content) = admission {
                     self.admissions.remove(&content);
                 }
-                self.petition_index.insert(ctx.entry_hash, index(self.petitions.len()));
-                self.petitions.push(Petition {
+                let rules = &self.view.genesis.rules;
+                let petition = Petition {
                     id: ctx.entry_hash,
                     position: ctx.position,
                     filed_at_ms: now,
                     initiator: ctx.author,
                     subject: subject.clone(),
                     title: title.clone(),
-                    threshold: threshold(&self.genesis.rules, self.enrolled),
-                    signing_deadline_ms: now.saturating_add(self.genesis.rules.signing_period_ms),
+                    threshold: threshold(rules, self.view.enrolled),
+                    signing_deadline_ms: now.saturating_add(rules.signing_period_ms),
                     supports_online: 0,
                     supports_paper: 0,
                     qualified_at_ms: None,
@@ -547,54 +756,62 @@ impl Ledger {
                     ruling: None,
                     referendum: None,
                     admitted: admission.is_some(),
-                });
+                };
+                self.view.petition_index.insert(ctx.entry_hash, index(self.view.petitions.len()));
+                self.view.petitions.push_back(petition);
             }
             Body::PetitionSupported { petition } => {
                 let voter = self.require_voter(ctx)?;
                 let p = self.petition_index_of(petition)?;
                 self.check_collecting(p, now)?;
-                if !self.supports.insert(pair(p, voter)) {
+                if self.supports.contains(&pair(p, voter)) {
                     return Err(Rejection::DoubleSupport { petition: hex32(petition) });
                 }
+                self.supports.insert(pair(p, voter));
                 let district = self.voters[voter as usize].district;
-                self.districts[district as usize].supports += 1;
-                let petition = &mut self.petitions[p as usize];
+                self.district_mut(district).supports += 1;
+                let petition = self.petition_mut(p);
                 petition.supports_online += 1;
-                Self::qualify(petition, now);
+                qualify(petition, now);
             }
             Body::PaperSupportsRecorded { petition, count, .. } => {
                 self.require(ctx, kind, Role::Commission)?;
                 let p = self.petition_index_of(petition)?;
                 self.check_collecting(p, now)?;
-                let petition = &mut self.petitions[p as usize];
+                let petition = self.petition_mut(p);
                 petition.supports_paper = petition.supports_paper.saturating_add(*count);
-                Self::qualify(petition, now);
+                qualify(petition, now);
             }
             Body::PetitionWithdrawn { petition, .. } => {
+                if version >= Version::V2 {
+                    self.require_voter(ctx)?;
+                }
                 let p = self.petition_index_of(petition)?;
-                if self.petitions[p as usize].initiator != ctx.author {
+                let record = self.petition_at(p);
+                if record.initiator != ctx.author {
                     return Err(Rejection::NotInitiator { petition: hex32(petition) });
                 }
-                let status = self.petitions[p as usize].status(&self.genesis.rules, now);
+                let status = record.status(self.rules(), now);
                 if !matches!(
                     status,
                     PetitionStatus::Collecting | PetitionStatus::AwaitingRuling | PetitionStatus::RulingOverdue
                 ) {
                     return Err(Rejection::PetitionNotCollecting { petition: hex32(petition), status: status.name() });
                 }
-                self.petitions[p as usize].withdrawn_at_ms = Some(now);
+                self.petition_mut(p).withdrawn_at_ms = Some(now);
             }
             Body::ContentAdmitted { content, .. } => {
                 self.require(ctx, kind, Role::Commission)?;
-                if !self.admissions.insert(*content) {
+                if self.admissions.contains(content) {
                     return Err(Rejection::AdmissionExists { content: hex32(content) });
                 }
+                self.admissions.insert(*content);
             }
             Body::CouncilRuled { petition, decision, reasons } => {
                 self.require(ctx, kind, Role::Council)?;
                 let p = self.petition_index_of(petition)?;
-                let rules = &self.genesis.rules;
-                let record = &self.petitions[p as usize];
+                let rules = self.rules();
+                let record = self.petition_at(p);
                 match record.status(rules, now) {
                     PetitionStatus::AwaitingRuling => {}
                     PetitionStatus::Collecting | PetitionStatus::Lapsed => {
@@ -614,7 +831,7 @@ impl Ledger {
                         return Err(Rejection::NotAwaitingRuling { petition: hex32(petition), status: status.name() })
                     }
                 }
-                self.petitions[p as usize].ruling = Some(Ruling {
+                self.petition_mut(p).ruling = Some(Ruling {
                     decision: *decision,
                     reasons: reasons.clone(),
                     position: ctx.position,
@@ -624,8 +841,8 @@ impl Ledger {
             Body::ReferendumCalled { petition, subject, question, options, opens_at_ms, closes_at_ms } => {
                 self.require(ctx, kind, Role::Commission)?;
                 let p = self.petition_index_of(petition)?;
-                let rules = &self.genesis.rules;
-                let status = self.petitions[p as usize].status(rules, now);
+                let rules = self.rules();
+                let status = self.petition_at(p).status(rules, now);
                 if !matches!(status, PetitionStatus::Rejected | PetitionStatus::RulingOverdue) {
                     return Err(Rejection::ReferendumNotAllowed { petition: hex32(petition), status: status.name() });
                 }
@@ -633,6 +850,7 @@ impl Ledger {
                 let mut texts: Vec<&str> = vec![question];
                 texts.extend(options.iter().map(String::as_str));
                 let admission = self.check_screen(&texts, payload_bytes)?;
+                let rules = self.rules();
                 let window = closes_at_ms.checked_sub(*opens_at_ms);
                 let window_ok =
                     window.is_some_and(|w| w >= rules.referendum_window_min_ms && w <= rules.referendum_window_max_ms);
@@ -645,15 +863,14 @@ impl Ledger {
                         max_ms: rules.referendum_window_max_ms,
                     });
                 }
-                if self.referendums.len() as u64 >= REFERENDUMS_MAX {
+                if self.view.referendums.len() as u64 >= REFERENDUMS_MAX {
                     return Err(Rejection::LimitExceeded { what: "referendums" });
                 }
                 if let Some(content) = admission {
                     self.admissions.remove(&content);
                 }
-                self.petitions[p as usize].referendum = Some(ctx.entry_hash);
-                self.referendum_index.insert(ctx.entry_hash, index(self.referendums.len()));
-                self.referendums.push(Referendum {
+                self.petition_mut(p).referendum = Some(ctx.entry_hash);
+                let referendum = Referendum {
                     id: ctx.entry_hash,
                     position: ctx.position,
                     petition: *petition,
@@ -662,16 +879,25 @@ impl Ledger {
                     options: options.clone(),
                     opens_at_ms: *opens_at_ms,
                     closes_at_ms: *closes_at_ms,
-                    electorate: self.enrolled,
+                    electorate: self.view.enrolled,
                     tally: vec![0; options.len()],
                     declared: None,
                     declared_at_position: None,
-                });
+                };
+                self.view.referendum_index.insert(ctx.entry_hash, index(self.view.referendums.len()));
+                self.view.referendums.push_back(referendum);
             }
             Body::BallotCast { referendum, ballot } => {
                 let voter = self.require_voter(ctx)?;
                 let r = self.referendum_index_of(referendum)?;
-                let record = &self.referendums[r as usize];
+                let record = self.referendum_at(r);
+                if version >= Version::V2 && self.voters[voter as usize].enrolled_at >= record.position {
+                    return Err(Rejection::NotInElectorate {
+                        referendum: hex32(referendum),
+                        called_at_position: record.position,
+                        enrolled_at_position: self.voters[voter as usize].enrolled_at,
+                    });
+                }
                 if now < record.opens_at_ms || now >= record.closes_at_ms {
                     return Err(Rejection::BallotOutsideWindow {
                         referendum: hex32(referendum),
@@ -688,17 +914,18 @@ impl Ledger {
                         options: record.options.len() as u64,
                     });
                 }
-                if !self.ballots.insert(pair(r, voter)) {
+                if self.ballots.contains(&pair(r, voter)) {
                     return Err(Rejection::DoubleBallot { referendum: hex32(referendum) });
                 }
-                self.referendums[r as usize].tally[usize::from(*choice)] += 1;
+                self.ballots.insert(pair(r, voter));
+                self.view.referendums.get_mut(r as usize).expect("indexed").tally[usize::from(*choice)] += 1;
                 let district = self.voters[voter as usize].district;
-                self.districts[district as usize].ballots += 1;
+                self.district_mut(district).ballots += 1;
             }
             Body::ResultDeclared { referendum, tally, outcome: declared } => {
                 self.require(ctx, kind, Role::Commission)?;
                 let r = self.referendum_index_of(referendum)?;
-                let record = &self.referendums[r as usize];
+                let record = self.referendum_at(r);
                 if now < record.closes_at_ms {
                     return Err(Rejection::DeclaredTooEarly {
                         referendum: hex32(referendum),
@@ -715,7 +942,7 @@ impl Ledger {
                         computed: record.tally.clone(),
                     });
                 }
-                let computed = outcome(&self.genesis.rules, &record.tally, record.electorate);
+                let computed = outcome(self.rules(), &record.tally, record.electorate);
                 if *declared != computed {
                     return Err(Rejection::OutcomeMismatch {
                         referendum: hex32(referendum),
@@ -723,22 +950,26 @@ impl Ledger {
                         computed,
                     });
                 }
-                let record = &mut self.referendums[r as usize];
+                let record = self.view.referendums.get_mut(r as usize).expect("indexed");
                 record.declared = Some(computed);
                 record.declared_at_position = Some(ctx.position);
             }
         }
-        self.payloads.insert(payload_hash);
-        self.time_ms = now;
         Ok(())
     }
 
+    /// Supports (online or paper) are accepted while the petition collects:
+    /// not withdrawn, ruled or in a referendum (format 2 also closes it once
+    /// the council's response period has run out), and before its deadline.
     fn check_collecting(&self, p: u32, now: u64) -> Result<(), Rejection> {
-        let petition = &self.petitions[p as usize];
-        let collecting =
-            petition.withdrawn_at_ms.is_none() && petition.ruling.is_none() && petition.referendum.is_none();
-        if !collecting {
-            let status = petition.status(&self.genesis.rules, now);
+        let petition = self.petition_at(p);
+        let rules = self.rules();
+        let status = petition.status(rules, now);
+        let closed = petition.withdrawn_at_ms.is_some()
+            || petition.ruling.is_some()
+            || petition.referendum.is_some()
+            || (self.view.version >= Version::V2 && status == PetitionStatus::RulingOverdue);
+        if closed {
             return Err(Rejection::PetitionNotCollecting { petition: hex32(&petition.id), status: status.name() });
         }
         if now >= petition.signing_deadline_ms {
@@ -750,10 +981,10 @@ impl Ledger {
         }
         Ok(())
     }
+}
 
-    fn qualify(petition: &mut Petition, now: u64) {
-        if petition.qualified_at_ms.is_none() && petition.supports() >= petition.threshold {
-            petition.qualified_at_ms = Some(now);
-        }
+fn qualify(petition: &mut Petition, now: u64) {
+    if petition.qualified_at_ms.is_none() && petition.supports() >= petition.threshold {
+        petition.qualified_at_ms = Some(now);
     }
 }

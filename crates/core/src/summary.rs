@@ -3,7 +3,7 @@
 //! line (`--json`) and the browser alike.
 
 use crate::event::{Outcome, Rules};
-use crate::state::{outcome, District, Ledger, Petition, Referendum};
+use crate::state::{outcome, District, LedgerView, Petition, Referendum};
 use crate::verify::Verified;
 
 /// A petition with its status and deadlines at the ledger's time.
@@ -37,8 +37,12 @@ pub struct ReferendumView {
 /// The whole recomputed state.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Summary {
+    /// The ledger's format version.
+    pub format: u16,
     /// Ledger id.
     pub ledger_id: String,
+    /// The checkpoint origin (format 2).
+    pub origin: Option<String>,
     /// Jurisdiction.
     pub jurisdiction: String,
     /// Entries.
@@ -66,7 +70,7 @@ pub struct Summary {
 }
 
 /// A petition's view at `now_ms`.
-pub fn petition_view(ledger: &Ledger, petition: &Petition, now_ms: u64) -> PetitionView {
+pub fn petition_view(ledger: &LedgerView, petition: &Petition, now_ms: u64) -> PetitionView {
     let rules = ledger.rules();
     PetitionView {
         petition: petition.clone(),
@@ -77,7 +81,7 @@ pub fn petition_view(ledger: &Ledger, petition: &Petition, now_ms: u64) -> Petit
 }
 
 /// A referendum's view at `now_ms`.
-pub fn referendum_view(ledger: &Ledger, referendum: &Referendum, now_ms: u64) -> ReferendumView {
+pub fn referendum_view(ledger: &LedgerView, referendum: &Referendum, now_ms: u64) -> ReferendumView {
     let phase = if referendum.declared.is_some() {
         "declared"
     } else if now_ms >= referendum.closes_at_ms {
@@ -97,11 +101,13 @@ pub fn referendum_view(ledger: &Ledger, referendum: &Referendum, now_ms: u64) ->
 
 impl Summary {
     /// The summary of a ledger with `size` entries ending in `head`.
-    pub fn new(ledger: &Ledger, size: u64, head: &crate::Hash) -> Self {
+    pub fn new(ledger: &LedgerView, size: u64, head: &crate::Hash) -> Self {
         let now = ledger.time_ms();
         let genesis = ledger.genesis();
         Self {
+            format: ledger.version().number(),
             ledger_id: hex::encode(ledger.ledger_id()),
+            origin: genesis.origin.clone(),
             jurisdiction: genesis.jurisdiction.clone(),
             size,
             head: hex::encode(head),
@@ -113,13 +119,13 @@ impl Summary {
             log_key: hex::encode(genesis.log_key),
             petitions: ledger.petitions().iter().map(|p| petition_view(ledger, p, now)).collect(),
             referendums: ledger.referendums().iter().map(|r| referendum_view(ledger, r, now)).collect(),
-            districts: ledger.districts().to_vec(),
+            districts: ledger.districts().iter().cloned().collect(),
         }
     }
 }
 
 impl From<&Verified> for Summary {
     fn from(verified: &Verified) -> Self {
-        Summary::new(&verified.ledger, verified.size, &verified.head)
+        Summary::new(&verified.ledger.view(), verified.size, &verified.head)
     }
 }

@@ -16,10 +16,11 @@ use thiserror::Error;
 use crate::codec::DecodeError;
 use crate::crypto::{self, SignatureError};
 use crate::entry::{sha256, Entry};
-use crate::event::Payload;
+use crate::event::{Payload, Version};
 use crate::hexser::Hex;
 use crate::limits::LINE_BYTES_MAX;
 use crate::rejection::{GenesisError, Rejection};
+use crate::sequence::Sequencer;
 use crate::state::{Context, Ledger};
 use crate::{Hash, PublicKey};
 
@@ -124,15 +125,57 @@ impl serde::Serialize for Failure {
     }
 }
 
-/// The export line shape.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Line<'a> {
-    position: u64,
-    #[serde(borrow)]
-    hash: &'a str,
-    #[serde(borrow)]
-    entry: &'a str,
+const LINE_OPEN: &[u8] = b"{\"position\":";
+const LINE_HASH: &[u8] = b",\"hash\":\"";
+const LINE_ENTRY: &[u8] = b"\",\"entry\":\"";
+const LINE_CLOSE: &[u8] = b"\"}";
+
+/// Parses one export line (without its newline) in its only accepted
+/// spelling: `{"position":N,"hash":"H","entry":"E"}` with no whitespace,
+/// these members in this order, `N` a decimal without leading zeros, `H` 64
+/// lowercase hex digits and `E` canonical padded base64. Messages name the
+/// byte offset, never the bytes, so a file that is not an export (a secret
+/// key, say) is never echoed.
+pub fn parse_line(line: &[u8]) -> Result<(u64, Hash, Vec<u8>), String> {
+    if line.len() > LINE_BYTES_MAX {
+        return Err(format!("line longer than {LINE_BYTES_MAX} bytes"));
+    }
+    let mut at = 0usize;
+    let expect = |at: &mut usize, literal: &[u8], what: &str| {
+        if line.get(*at..*at + literal.len()) == Some(literal) {
+            *at += literal.len();
+            Ok(())
+        } else {
+            Err(format!("expected {what} at byte {at}", at = *at))
+        }
+    };
+    expect(&mut at, LINE_OPEN, "`{\"position\":`")?;
+    let digits = line[at..].iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 || digits > 20 || (digits > 1 && line[at] == b'0') {
+        return Err(format!("position at byte {at} is not a decimal without leading zeros"));
+    }
+    let position = core::str::from_utf8(&line[at..at + digits])
+        .ok()
+        .and_then(|text| text.parse::<u64>().ok())
+        .ok_or_else(|| format!("position at byte {at} exceeds 2^64 - 1"))?;
+    at += digits;
+    expect(&mut at, LINE_HASH, "`,\"hash\":\"`")?;
+    let hash_text = line.get(at..at + 64).and_then(|b| core::str::from_utf8(b).ok()).unwrap_or_default();
+    let hash = crate::hexser::parse::<32>(hash_text)
+        .map_err(|_| format!("hash at byte {at} is not 64 lowercase hex digits"))?;
+    at += 64;
+    expect(&mut at, LINE_ENTRY, "`\",\"entry\":\"`")?;
+    let base64_len =
+        line[at..].iter().take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')).count();
+    let entry = base64::engine::general_purpose::STANDARD
+        .decode(&line[at..at + base64_len])
+        .map_err(|_| format!("entry at byte {at} is not canonical padded base64"))?;
+    at += base64_len;
+    expect(&mut at, LINE_CLOSE, "`\"}` ending the line")?;
+    if at != line.len() {
+        return Err(format!("unexpected bytes after the object at byte {at}"));
+    }
+    Ok((position, hash, entry))
 }
 
 /// One export line for `entry_bytes` at `position`, with its newline.
@@ -155,6 +198,8 @@ pub struct PreparedEntry {
     pub stated_position: u64,
     /// The hash the export line states (the computed one, for raw entries).
     pub stated_hash: Hash,
+    /// The entry's format version.
+    pub version: Version,
     /// The entry's position field.
     pub position: u64,
     /// The entry's previous-hash field.
@@ -201,15 +246,8 @@ pub fn prepare_line(line: &[u8]) -> Prepared {
 /// when given (computed earlier by [`signature_verdict`] on another thread
 /// or in another Web Worker) instead of verifying again.
 pub fn prepare_line_with(line: &[u8], signature: Option<Result<(), SignatureError>>) -> Prepared {
-    if line.len() > LINE_BYTES_MAX {
-        return Err(Reason::MalformedLine { detail: format!("line longer than {LINE_BYTES_MAX} bytes") });
-    }
-    let parsed: Line<'_> = serde_json::from_slice(line).map_err(|e| Reason::MalformedLine { detail: e.to_string() })?;
-    let stated_hash = crate::hexser::parse::<32>(parsed.hash).map_err(|detail| Reason::MalformedLine { detail })?;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(parsed.entry)
-        .map_err(|e| Reason::MalformedLine { detail: format!("entry is not canonical base64: {e}") })?;
-    prepare(bytes, Some((parsed.position, stated_hash)), signature)
+    let (position, stated_hash, bytes) = parse_line(line).map_err(|detail| Reason::MalformedLine { detail })?;
+    prepare(bytes, Some((position, stated_hash)), signature)
 }
 
 /// The signature verdict for one export line, as one byte (see
@@ -231,12 +269,14 @@ fn prepare(bytes: Vec<u8>, stated: Option<(u64, Hash)>, signature: Option<Result
     // The payload sits just before the 64-byte signature at the end.
     let payload_end = bytes.len() - 64;
     let payload_range = payload_end - entry.payload.len()..payload_end;
-    let (position, prev_hash, time_ms, author) = (entry.position, entry.prev_hash, entry.time_ms, entry.author);
+    let (version, position, prev_hash, time_ms, author) =
+        (entry.version, entry.position, entry.prev_hash, entry.time_ms, entry.author);
     Ok(PreparedEntry {
         bytes,
         hash,
         stated_position,
         stated_hash,
+        version,
         position,
         prev_hash,
         time_ms,
@@ -250,10 +290,7 @@ fn prepare(bytes: Vec<u8>, stated: Option<(u64, Hash)>, signature: Option<Result
 /// Consumes prepared entries in order and keeps the rule state.
 #[derive(Debug, Clone, Default)]
 pub struct ChainVerifier {
-    ledger: Option<Ledger>,
-    size: u64,
-    head: Hash,
-    time_ms: u64,
+    sequencer: Option<Sequencer>,
 }
 
 impl ChainVerifier {
@@ -263,22 +300,41 @@ impl ChainVerifier {
     }
     /// Entries accepted so far; the position expected next.
     pub fn size(&self) -> u64 {
-        self.size
+        self.sequencer.as_ref().map_or(0, Sequencer::size)
     }
     /// Hash of the last accepted entry (zeros before genesis).
     pub fn head(&self) -> &Hash {
-        &self.head
+        self.sequencer.as_ref().map_or(&[0; 32], Sequencer::head)
+    }
+    /// Time of the last accepted entry (0 before genesis).
+    pub fn time_ms(&self) -> u64 {
+        self.sequencer.as_ref().map_or(0, Sequencer::time_ms)
     }
     /// The state after the entries accepted so far.
     pub fn ledger(&self) -> Option<&Ledger> {
-        self.ledger.as_ref()
+        self.sequencer.as_ref().map(Sequencer::ledger)
+    }
+    /// The sequencer after the entries accepted so far, to continue the
+    /// ledger from (the node after replaying its log).
+    pub fn into_sequencer(self) -> Option<Sequencer> {
+        self.sequencer
     }
 
-    /// Checks the next entry. On failure nothing changes.
+    /// Checks the next entry, in the order of `docs/FORMAT.md` section 7.
+    /// On failure nothing changes.
     pub fn check(&mut self, prepared: &Prepared) -> Result<(), Failure> {
-        let position = self.size;
+        let position = self.size();
         let fail = |reason| Failure { position, reason };
         let entry = prepared.as_ref().map_err(|reason| fail(reason.clone()))?;
+        if let Some(sequencer) = &self.sequencer {
+            if entry.version != sequencer.version() {
+                return Err(fail(Reason::MalformedEntry(DecodeError::WrongVersion {
+                    field: "entry.version",
+                    found: entry.version.number(),
+                    expected: sequencer.version().number(),
+                })));
+            }
+        }
         if entry.stated_position != position || entry.position != position {
             let found = if entry.stated_position != position { entry.stated_position } else { entry.position };
             return Err(fail(Reason::PositionMismatch { expected: position, found }));
@@ -286,35 +342,48 @@ impl ChainVerifier {
         if entry.stated_hash != entry.hash {
             return Err(fail(Reason::HashMismatch { stated: Hex(entry.stated_hash), computed: Hex(entry.hash) }));
         }
-        if entry.prev_hash != self.head {
+        let head = *self.head();
+        if entry.prev_hash != head {
             if position == 0 {
                 return Err(fail(Reason::Rule(Rejection::BadGenesis(GenesisError::NonZeroPrevHash))));
             }
-            return Err(fail(Reason::BrokenLink { expected: Hex(self.head), found: Hex(entry.prev_hash) }));
+            return Err(fail(Reason::BrokenLink { expected: Hex(head), found: Hex(entry.prev_hash) }));
         }
-        if entry.time_ms < self.time_ms {
-            return Err(fail(Reason::TimeWentBackwards { previous_ms: self.time_ms, found_ms: entry.time_ms }));
+        let last_time = self.time_ms();
+        if entry.time_ms < last_time {
+            return Err(fail(Reason::TimeWentBackwards { previous_ms: last_time, found_ms: entry.time_ms }));
         }
         entry.signature.map_err(|e| fail(Reason::BadSignature(e)))?;
         let payload = entry.payload.as_ref().map_err(|e| fail(Reason::MalformedPayload(e.clone())))?;
-        let ctx = Context { position, time_ms: entry.time_ms, entry_hash: entry.hash, author: entry.author };
-        match &mut self.ledger {
-            None => {
-                self.ledger =
-                    Some(Ledger::open(&ctx, payload, entry.payload_bytes()).map_err(|r| fail(Reason::Rule(r)))?)
-            }
-            Some(ledger) => ledger.apply(&ctx, payload, entry.payload_bytes()).map_err(|r| fail(Reason::Rule(r)))?,
+        if payload.version != entry.version {
+            return Err(fail(Reason::MalformedPayload(DecodeError::WrongVersion {
+                field: "payload.version",
+                found: payload.version.number(),
+                expected: entry.version.number(),
+            })));
         }
-        self.size += 1;
-        self.head = entry.hash;
-        self.time_ms = entry.time_ms;
+        let ctx = Context { position, time_ms: entry.time_ms, entry_hash: entry.hash, author: entry.author };
+        match &mut self.sequencer {
+            None => {
+                let ledger = Ledger::open(&ctx, payload, entry.payload_bytes()).map_err(|r| fail(Reason::Rule(r)))?;
+                self.sequencer = Some(Sequencer::opened(ledger, entry.hash, entry.time_ms));
+            }
+            Some(sequencer) => {
+                sequencer.accept(&ctx, payload, entry.payload_bytes()).map_err(|r| fail(Reason::Rule(r)))?
+            }
+        }
         Ok(())
     }
 
     /// The final state, or `EmptyLog` if nothing was accepted.
     pub fn finish(self) -> Result<Verified, Failure> {
-        match self.ledger {
-            Some(ledger) => Ok(Verified { size: self.size, head: self.head, ledger }),
+        match self.sequencer {
+            Some(sequencer) => Ok(Verified {
+                size: sequencer.size(),
+                head: *sequencer.head(),
+                time_ms: sequencer.time_ms(),
+                ledger: sequencer.into_ledger(),
+            }),
             None => Err(Failure { position: 0, reason: Reason::EmptyLog }),
         }
     }
@@ -327,6 +396,8 @@ pub struct Verified {
     pub size: u64,
     /// Hash of the last entry.
     pub head: Hash,
+    /// Time of the last entry.
+    pub time_ms: u64,
     /// The recomputed state.
     pub ledger: Ledger,
 }

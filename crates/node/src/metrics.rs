@@ -63,9 +63,9 @@ impl Metrics {
     }
 }
 
-pub(crate) async fn serve(State(shared): State<Arc<super::Shared>>) -> Response {
+pub(crate) async fn serve(State(shared): State<Arc<crate::api::Shared>>) -> Response {
     let mut text = String::new();
-    if prometheus_client::encoding::text::encode(&mut text, &shared.metrics.registry).is_err() {
+    if prometheus_client::encoding::text::encode(&mut text, &crate::api::metrics_of(&shared).registry).is_err() {
         return (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "encoding failed").into_response();
     }
     ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response()

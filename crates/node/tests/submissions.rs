@@ -7,13 +7,18 @@
 use axum::http::StatusCode;
 use base64::Engine as _;
 use dauys_core::event::{Body, Payload};
-use dauys_core::{Keypair, Submission};
+use dauys_core::{Keypair, Submission, Version};
 use proptest::prelude::*;
 
 fn valid() -> serde_json::Value {
     let submission = Submission::sign(
         &Keypair::from_seed(&[3; 32]),
-        &Payload { ledger_id: [1; 32], nonce: 9, body: Body::PetitionSupported { petition: [2; 32] } },
+        &Payload {
+            version: Version::V2,
+            ledger_id: [1; 32],
+            nonce: 9,
+            body: Body::PetitionSupported { petition: [2; 32] },
+        },
     );
     dauys_node::submission_json(&submission)
 }

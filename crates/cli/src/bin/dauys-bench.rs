@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use dauys_core::event::Body;
 use dauys_core::verify::prepare_line;
-use dauys_core::{crypto, sha256, Entry, Keypair, Submission};
+use dauys_core::{crypto, sha256, Entry, Keypair, Submission, Version};
 use rayon::prelude::*;
 
 fn main() -> anyhow::Result<()> {
@@ -85,11 +85,8 @@ fn post(agent: &ureq::Agent, url: &str, submission: &Submission) -> anyhow::Resu
 fn ingest(clients: usize, events: usize) -> anyhow::Result<()> {
     // A fresh ledger from the large fixture's genesis, with the fixture's log key.
     let dir = tempfile_dir()?;
-    let seed = dauys_fixtures::large(1);
-    let genesis = &seed.entries()[..1];
-    write_store(genesis, &dir)?;
-    let log_key_path = dauys_node::log_key_path(&dir);
-    std::fs::write(&log_key_path, format!("{}\n", hex::encode(dauys_fixtures::village_roles().log.seed())))?;
+    let seed = dauys_fixtures::large(Version::LATEST, 1);
+    create_store(&seed.entries()[0], &dir)?;
     let exe = std::env::current_exe()?.with_file_name("dauys");
     let mut child = Command::new(exe)
         .args(["serve", "--data", dir.to_str().unwrap_or_default(), "--listen", "127.0.0.1:0"])
@@ -105,7 +102,9 @@ fn ingest(clients: usize, events: usize) -> anyhow::Result<()> {
         }
     };
     let agent = ureq::AgentBuilder::new().build();
-    let mut builder = dauys_fixtures::Builder::new(sha256(b"dauys-fixture-ledger/large"));
+    let mut builder = dauys_fixtures::Builder::new(Version::LATEST, sha256(b"dauys-fixture-ledger/large"));
+    // Nonces above the genesis's, counting up: every author's grow.
+    builder.set_nonce(1_000);
     let commission = dauys_fixtures::village_roles().commission;
     let voters: Vec<Keypair> =
         (0..clients as u64 * 50).map(|n| dauys_fixtures::key(&format!("bench/voter/{n}"))).collect();
@@ -217,31 +216,37 @@ fn tempfile_dir() -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
-fn write_store(entries: &[(Vec<u8>, [u8; 32])], dir: &std::path::Path) -> anyhow::Result<()> {
-    let (mut store, _) = dauys_store::Store::open(dir)?;
-    for chunk in entries.chunks(10_000) {
-        let appends: Vec<_> = chunk
-            .iter()
-            .map(|(bytes, _)| dauys_store::Append::from_entry(bytes.clone()).map_err(|e| anyhow::anyhow!("{e}")))
-            .collect::<anyhow::Result<_>>()?;
-        store.append(&appends)?;
-    }
+/// A new data directory whose first entry is `genesis`, with the fixtures'
+/// log key.
+fn create_store(genesis: &(Vec<u8>, [u8; 32]), dir: &std::path::Path) -> anyhow::Result<()> {
+    let key = dauys_node::secret_key_text(&dauys_fixtures::village_roles().log);
+    dauys_store::Store::create(dir, std::slice::from_ref(genesis), &[("log.key", key.as_bytes(), 0o600)])?;
     Ok(())
 }
 
+/// Writes an export into a new node data directory, streaming it.
 fn load_store(file: &str, dir: &str) -> anyhow::Result<()> {
     let reader = std::io::BufReader::new(std::fs::File::open(file)?);
-    let mut entries = Vec::new();
-    for line in reader.lines() {
-        let prepared = prepare_line(line?.as_bytes()).map_err(|e| anyhow::anyhow!("{e}"))?;
-        entries.push((prepared.bytes, prepared.hash));
-    }
     let dir = PathBuf::from(dir);
-    write_store(&entries, &dir)?;
-    std::fs::write(
-        dauys_node::log_key_path(&dir),
-        format!("{}\n", hex::encode(dauys_fixtures::village_roles().log.seed())),
-    )?;
-    println!("wrote {} entries to {}", entries.len(), dir.display());
+    let mut lines = reader.lines();
+    let first = lines.next().ok_or_else(|| anyhow::anyhow!("{file} is empty"))??;
+    let genesis = prepare_line(first.as_bytes()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    create_store(&(genesis.bytes, genesis.hash), &dir)?;
+    let (mut store, _) = dauys_store::Store::open(&dir, |_, _| Ok(()))?;
+    let mut batch = Vec::new();
+    let mut count = 1u64;
+    for line in lines {
+        let prepared = prepare_line(line?.as_bytes()).map_err(|e| anyhow::anyhow!("{e}"))?;
+        batch.push(dauys_store::Append { author: prepared.author, hash: prepared.hash, bytes: prepared.bytes });
+        if batch.len() == 4_096 {
+            store.append(&batch).map_err(|e| anyhow::anyhow!("{e}"))?;
+            count += batch.len() as u64;
+            batch.clear();
+        }
+    }
+    store.append(&batch).map_err(|e| anyhow::anyhow!("{e}"))?;
+    count += batch.len() as u64;
+    store.close()?;
+    println!("wrote {count} entries to {}", dir.display());
     Ok(())
 }

@@ -84,6 +84,7 @@ impl Drop for Node {
 
 pub const RULES: &str = r#"
 jurisdiction = "Test village"
+origin = "test.example/ledger"
 council_key = "COUNCIL"
 [rules]
 signing_period_ms = 86400000
