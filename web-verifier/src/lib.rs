@@ -19,10 +19,11 @@ use dauys_core::verify::{prepare_line_with, signature_verdict, LineSplitter, Pre
 use dauys_core::{ChainVerifier, Failure, Hash, PublicKey, Summary};
 use wasm_bindgen::prelude::*;
 
-/// Calls `each` on every complete line of `batch` (lines end with `\n`; a
-/// batch always holds whole lines).
+/// The complete lines of `batch` (each ended by `\n`; a batch always holds
+/// whole lines). A blank line is a line, and malformed like any other.
 fn lines(batch: &[u8]) -> impl Iterator<Item = &[u8]> {
-    batch.split(|&b| b == b'\n').filter(|line| !line.is_empty())
+    let body = batch.strip_suffix(b"\n");
+    body.into_iter().flat_map(|body| body.split(|&b| b == b'\n'))
 }
 
 /// Signature verdicts, one byte per line of `batch` (0 accepted; see
