@@ -200,14 +200,18 @@ fn write_loop(
             jobs.into_iter().map(|job| (job.act, (job.reply, job.enqueued))).unzip();
         let started = Instant::now();
         let outcomes = writer.commit(&acts);
-        let grew = writer.size() != size_before;
+        // Only a batch that became durable moves what readers see.
+        let grew = outcomes.iter().any(|o| matches!(o, Outcome::Accepted { .. }));
         if grew {
             shared.metrics.sync_seconds.observe(started.elapsed().as_secs_f64());
             shared.metrics.batch_size.observe((writer.size() - size_before) as f64);
             shared.metrics.entries_appended.inc_by(writer.size() - size_before);
-        }
-        if grew || health_text(writer.health()) != health_before {
             shared.snapshots.send_replace(Arc::new(publishable(&writer, log_key)));
+        } else if health_text(writer.health()) != health_before {
+            let last = shared.snapshot();
+            let health = health_text(writer.health());
+            let snapshot = Snapshot::new(last.view.clone(), last.size, last.head, last.signed.clone(), health);
+            shared.snapshots.send_replace(Arc::new(snapshot));
         }
         let head = grew.then(|| shared.snapshot().signed.clone());
         for (outcome, (reply, enqueued)) in outcomes.into_iter().zip(replies) {

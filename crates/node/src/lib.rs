@@ -22,6 +22,7 @@ use dauys_core::{Hash, Keypair, LedgerView, SignedHead};
 pub mod api;
 mod metrics;
 pub mod server;
+pub mod sim;
 mod web;
 pub mod writer;
 

@@ -120,7 +120,6 @@ pub struct Writer<J: Journal, C: Clock> {
     sequencer: Sequencer,
     clock: C,
     health: Health,
-    rebuild: bool,
 }
 
 impl<J: Journal, C: Clock> std::fmt::Debug for Writer<J, C> {
@@ -144,7 +143,7 @@ impl<J: Journal, C: Clock> Writer<J, C> {
     /// A writer continuing `sequencer`'s state over `journal`, which must
     /// hold exactly the entries the sequencer has seen.
     pub fn new(journal: J, sequencer: Sequencer, clock: C) -> Self {
-        Self { journal, sequencer, clock, health: Health::Ok, rebuild: false }
+        Self { journal, sequencer, clock, health: Health::Ok }
     }
 
     /// Entries durable so far.
@@ -166,6 +165,11 @@ impl<J: Journal, C: Clock> Writer<J, C> {
     /// The rule state (for equality checks in the simulation).
     pub fn sequencer(&self) -> &Sequencer {
         &self.sequencer
+    }
+    /// Whether the rule state is the log's: false only after a failure that
+    /// left the log in an unknown state (the writer has stopped).
+    pub fn is_consistent(&self) -> bool {
+        !matches!(self.health, Health::Stopped(_))
     }
     /// The writer's health.
     pub fn health(&self) -> &Health {
@@ -190,19 +194,6 @@ impl<J: Journal, C: Clock> Writer<J, C> {
                 return vec![Outcome::Unavailable(error.clone()); acts.len()];
             }
             _ => {}
-        }
-        if self.rebuild {
-            match replay(&self.journal) {
-                Ok(sequencer) => {
-                    self.sequencer = sequencer;
-                    self.rebuild = false;
-                }
-                Err(error) => {
-                    let error = format!("rebuilding the state from the log failed: {error}");
-                    self.health = Health::Stopped(error.clone());
-                    return vec![Outcome::Unavailable(error); acts.len()];
-                }
-            }
         }
         let mut outcomes = Vec::with_capacity(acts.len());
         let mut appends = Vec::new();
@@ -231,10 +222,22 @@ impl<J: Journal, C: Clock> Writer<J, C> {
             Err(error) => {
                 // The rule state is ahead of the log; every decision of this
                 // batch, refusals included, may rest on an act that is not
-                // recorded. Answer them all "not recorded" and rebuild.
+                // recorded. Answer them all "not recorded", and rebuild the
+                // state from the log at once so that the writer never
+                // reports (or publishes) an act that is not durable.
                 let message = error.to_string();
                 tracing::error!(%message, acts = acts.len(), "appending a batch failed");
-                self.rebuild = true;
+                let poisoned = matches!(error, AppendError::Poisoned(_));
+                if !poisoned {
+                    match replay(&self.journal) {
+                        Ok(sequencer) => self.sequencer = sequencer,
+                        Err(problem) => {
+                            let stopped = format!("{message}; rebuilding the state from the log failed: {problem}");
+                            self.health = Health::Stopped(stopped.clone());
+                            return vec![Outcome::Unavailable(stopped); acts.len()];
+                        }
+                    }
+                }
                 self.health = match error {
                     AppendError::Poisoned(_) => Health::Stopped(message.clone()),
                     AppendError::Write(_) | AppendError::SyncThenCut(_) => {

@@ -461,7 +461,7 @@ fn judge_tail<F: LogFile + ?Sized>(
     if own_commit_damaged {
         // The last batch's commit arrived: it was written whole. Only sectors
         // that never reached the disk (zeros) excuse damage to it.
-        if !has_zero_sector(cursor, committed_end, file_len)? {
+        if !has_torn_sector(cursor, committed_end, file_len)? {
             let damage = damage.unwrap_or(Damage {
                 position: committed_size,
                 offset: committed_end,
@@ -517,10 +517,25 @@ fn commit_candidates<F: LogFile + ?Sized>(cursor: &mut Cursor<'_, F>, from: u64)
     Ok(found)
 }
 
-/// Whether a whole 512-byte sector within `[from, to)` (aligned to file
-/// offsets) reads as zeros: the mark of a write that never reached the disk.
-fn has_zero_sector<F: LogFile + ?Sized>(cursor: &mut Cursor<'_, F>, from: u64, to: u64) -> io::Result<bool> {
-    let mut sector = from.div_ceil(SECTOR_BYTES) * SECTOR_BYTES;
+/// Whether the batch in `[from, to)` shows the mark of a write that never
+/// reached the disk: a 512-byte sector that reads as zeros. A missing sector
+/// reads as zeros (the file had grown, its data never arrived). Two shapes:
+/// - a whole sector within the batch is zeros: no batch holds 512 zero bytes
+///   (format 2 strings hold no NUL; numbers and lengths leave short runs);
+/// - the part of the first sector that the batch shares with the committed
+///   log is zeros and at least 4 bytes long: a batch opens with the length of
+///   its first entry, never 4 zero bytes, and a flipped bit cannot zero them.
+fn has_torn_sector<F: LogFile + ?Sized>(cursor: &mut Cursor<'_, F>, from: u64, to: u64) -> io::Result<bool> {
+    let first_boundary = from.div_ceil(SECTOR_BYTES) * SECTOR_BYTES;
+    let leading = first_boundary.min(to) - from;
+    if leading >= 4 {
+        if let Some(bytes) = cursor.get(from, usize::try_from(leading).unwrap_or(0))? {
+            if bytes.iter().all(|&b| b == 0) {
+                return Ok(true);
+            }
+        }
+    }
+    let mut sector = first_boundary;
     while sector + SECTOR_BYTES <= to {
         if let Some(bytes) = cursor.get(sector, SECTOR_LEN)? {
             if bytes.iter().all(|&b| b == 0) {

@@ -65,11 +65,52 @@ pub struct Faults {
 struct State {
     /// What a reader sees now (the page cache).
     visible: Vec<u8>,
-    /// What is certainly on the disk.
-    durable: Vec<u8>,
+    /// The sectors on the disk, whole: what a crash leaves is `disk` up to
+    /// `durable_len`. Sectors are written whole, so bytes past the file's
+    /// length inside a written sector are there too.
+    disk: Vec<u8>,
+    /// The file length the disk's metadata holds.
+    durable_len: usize,
     faults: Faults,
     rng: SimRng,
     syncs: u64,
+}
+
+impl State {
+    /// What the file reads as on the disk: its length, zeros where no data
+    /// was ever written.
+    fn on_disk(&self) -> Vec<u8> {
+        let mut image = self.disk.clone();
+        image.resize(self.durable_len, 0);
+        image
+    }
+
+    /// Some of the sectors written since the last sync reach the disk, each
+    /// whole or not at all, and the length may or may not grow.
+    fn tear(&mut self) {
+        let from = self.durable_len.min(self.visible.len());
+        if self.disk.len() < self.visible.len() {
+            self.disk.resize(self.visible.len(), 0);
+        }
+        let mut sector = from / SECTOR_BYTES * SECTOR_BYTES;
+        while sector < self.visible.len() {
+            let stop = (sector + SECTOR_BYTES).min(self.visible.len());
+            if self.disk[sector..stop] != self.visible[sector..stop] && self.rng.chance(1, 2) {
+                self.disk[sector..stop].copy_from_slice(&self.visible[sector..stop]);
+            }
+            sector += SECTOR_BYTES;
+        }
+        if self.visible.len() > from {
+            let grown = self.rng.below((self.visible.len() - from) as u64 + 1);
+            self.durable_len = from + usize::try_from(grown).unwrap_or(0);
+        }
+    }
+
+    /// Everything written is on the disk.
+    fn sync_all(&mut self) {
+        self.disk = self.visible.clone();
+        self.durable_len = self.visible.len();
+    }
 }
 
 /// The simulated disk holding one log file. Clones share the disk.
@@ -84,7 +125,8 @@ impl SimDisk {
         Self {
             state: Rc::new(RefCell::new(State {
                 visible: Vec::new(),
-                durable: Vec::new(),
+                disk: Vec::new(),
+                durable_len: 0,
                 faults: Faults::default(),
                 rng: SimRng::new(seed),
                 syncs: 0,
@@ -112,9 +154,9 @@ impl SimDisk {
         self.state.borrow().visible.clone()
     }
 
-    /// What is certainly durable.
+    /// What the file would read as after a crash with nothing more written.
     pub fn durable(&self) -> Vec<u8> {
-        self.state.borrow().durable.clone()
+        self.state.borrow().on_disk()
     }
 
     /// Successful syncs so far.
@@ -123,14 +165,14 @@ impl SimDisk {
     }
 
     /// Power is cut: the file becomes what reached the disk. Sectors written
-    /// since the last sync each reached it or not; the length may or may
-    /// not include them.
+    /// since the last sync each reached it whole or not at all; the length
+    /// may or may not include them. Blocks past the new length are freed.
     pub fn crash(&self) {
         let mut state = self.state.borrow_mut();
-        let state = &mut *state;
-        let image = torn_image(&state.durable, &state.visible, &mut state.rng);
-        state.visible = image.clone();
-        state.durable = image;
+        state.tear();
+        let image = state.on_disk();
+        state.disk = image.clone();
+        state.visible = image;
         state.faults = Faults::default();
     }
 
@@ -138,41 +180,20 @@ impl SimDisk {
     /// so everything written is kept.
     pub fn kill(&self) {
         let mut state = self.state.borrow_mut();
-        state.durable = state.visible.clone();
+        state.sync_all();
         state.faults = Faults::default();
     }
 
-    /// Flips one bit at `offset` of the durable image (media damage).
+    /// Flips one bit at `offset` of the file, on the disk and in the cache
+    /// (media damage).
     pub fn flip(&self, offset: usize, bit: u8) {
         let mut state = self.state.borrow_mut();
-        if let Some(byte) = state.durable.get_mut(offset) {
+        state.sync_all();
+        if let Some(byte) = state.disk.get_mut(offset) {
             *byte ^= 1 << (bit % 8);
         }
-        state.visible = state.durable.clone();
+        state.visible = state.on_disk();
     }
-}
-
-/// What reaches the disk of `visible` when only `durable` was synced.
-fn torn_image(durable: &[u8], visible: &[u8], rng: &mut SimRng) -> Vec<u8> {
-    let common = durable.len().min(visible.len());
-    // Bytes both agree on are on disk; after them, each sector of the
-    // unsynced region persisted or not.
-    let mut image = visible[..common].to_vec();
-    if visible.len() > common {
-        let length = common as u64 + rng.below((visible.len() - common) as u64 + 1);
-        let length = usize::try_from(length).unwrap_or(visible.len());
-        image.resize(length, 0);
-        let mut sector = common / SECTOR_BYTES * SECTOR_BYTES;
-        while sector < length {
-            let stop = (sector + SECTOR_BYTES).min(length);
-            let from = sector.max(common);
-            if rng.chance(1, 2) {
-                image[from..stop].copy_from_slice(&visible[from..stop]);
-            }
-            sector += SECTOR_BYTES;
-        }
-    }
-    image
 }
 
 /// A handle on the simulated log file.
@@ -215,10 +236,10 @@ impl LogFile for SimFile {
         if state.faults.fail_next_sync {
             state.faults.fail_next_sync = false;
             // Some of the unsynced sectors may have reached the disk anyway.
-            state.durable = torn_image(&state.durable, &state.visible, &mut state.rng);
+            state.tear();
             return Err(io::Error::other("simulated fsync failure"));
         }
-        state.durable = state.visible.clone();
+        state.sync_all();
         state.syncs += 1;
         Ok(())
     }
@@ -231,7 +252,7 @@ impl LogFile for SimFile {
         }
         let len = usize::try_from(len).unwrap_or(usize::MAX);
         state.visible.truncate(len);
-        state.durable = state.visible.clone();
+        state.sync_all();
         Ok(())
     }
 }
