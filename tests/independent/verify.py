@@ -1,52 +1,136 @@
 #!/usr/bin/env python3
 """A second dauys verifier, written from docs/FORMAT.md alone, in Python.
 
-It shares no code with the Rust verifier: hashlib for SHA-256 and libsodium
-(PyNaCl) for Ed25519. `check_fixtures.py` runs it over every fixture and
-compares the first bad position and reason with fixtures/expected.json, so a
-gap or an ambiguity in FORMAT.md shows up as a disagreement.
+It shares no code with the Rust verifier: hashlib for SHA-256, libsodium
+(PyNaCl) for the Ed25519 equation, a few lines of field arithmetic for the
+key rule, and the text screen in screen.py. `check_fixtures.py` runs it over
+every fixture and compares the first bad position and reason with
+fixtures/expected.json, so a gap or an ambiguity in FORMAT.md shows up as a
+disagreement. It verifies format 1 and format 2 ledgers.
+
+Section numbers in comments refer to docs/FORMAT.md.
 
 Usage: verify.py EXPORT.jsonl   -> prints "valid N HEAD" or "invalid POS CODE"
 """
 import base64
 import binascii
 import hashlib
-import json
 import re
 import struct
 import sys
+from dataclasses import dataclass, field
+from typing import Optional
 
-import nacl.bindings
 import nacl.exceptions
 import nacl.signing
 
-P = 2**255 - 19
-# Encodings of the eight points of small order (canonical ones; any other
-# encoding of them is non-canonical and refused before this list is read).
-SMALL_ORDER = {
-    bytes.fromhex(h)
-    for h in [
-        "0100000000000000000000000000000000000000000000000000000000000000",
-        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-        "0000000000000000000000000000000000000000000000000000000000000000",
-        "0000000000000000000000000000000000000000000000000000000000000080",
-        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
-        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
-        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
-        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
-    ]
+from screen import Screen, term_words
+
+U64_MAX = 2**64 - 1
+
+
+def sat_add(x, y):
+    """'x + y' on times and durations: min(x + y, 2^64 - 1)."""
+    return min(x + y, U64_MAX)
+
+
+# Section 2: the limits of each format. The fields around the payload take
+# 158 bytes, so each entry limit is its payload limit + 158.
+@dataclass(frozen=True)
+class Limits:
+    max_payload: int
+    max_entry: int
+    max_time: int
+
+
+FORMATS = {
+    1: Limits(max_payload=65_536, max_entry=65_694, max_time=U64_MAX),
+    2: Limits(max_payload=65_377, max_entry=65_535, max_time=253_402_300_799_999),
 }
+MAX_LINE = 131_584  # section 7, without the LF
+PAYLOAD_HEADER = 51  # magic, version, ledger_id, kind, nonce
 
 
 class Bad(Exception):
+    """Ends verification: the entry at the expected position gets `code`."""
+
     def __init__(self, code):
         super().__init__(code)
         self.code = code
 
 
+# --------------------------------------------------------------------------
+# Section 5: keys and signatures
+
+P = 2**255 - 19
+L = 2**252 + 27742317777372353535851937790883648493
+D = -121665 * pow(121666, P - 2, P) % P
+SQRT_M1 = pow(2, (P - 1) // 4, P)
+# The canonical encodings of the eight points of small order.
+SMALL_ORDER = {
+    bytes.fromhex(h)
+    for h in [
+        "0100000000000000000000000000000000000000000000000000000000000000",  # identity
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",  # order 2
+        "0000000000000000000000000000000000000000000000000000000000000000",  # order 4
+        "0000000000000000000000000000000000000000000000000000000000000080",  # order 4
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",  # order 8
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",  # order 8
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",  # order 8
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",  # order 8
+    ]
+}
+
+
+def is_canonical_point(key):
+    """True if the 32 bytes decode to an edwards25519 point and re-encoding
+    that point gives the same bytes (RFC 8032 section 5.1.3 decoding)."""
+    y = int.from_bytes(key, "little")
+    sign, y = y >> 255, y & ((1 << 255) - 1)
+    if y >= P:
+        return False  # would re-encode as y mod p
+    x2 = (y * y - 1) * pow(D * y * y + 1, P - 2, P) % P
+    x = pow(x2, (P + 3) // 8, P)
+    if (x * x - x2) % P:
+        x = x * SQRT_M1 % P
+    if (x * x - x2) % P:
+        return False  # not on the curve
+    return not (x == 0 and sign)  # "-0" would re-encode with sign 0
+
+
+def key_acceptable(key):
+    """Canonical encoding of a point that is not of small order. Points with a
+    torsion component (mixed order) are acceptable: FORMAT.md asks only this."""
+    return is_canonical_point(key) and key not in SMALL_ORDER
+
+
+def signature_ok(author, payload, signature):
+    """verify_strict: acceptable key, S < L, R not of small order, and the
+    cofactorless equation compared on R's encoding.
+
+    libsodium's crypto_sign_verify_detached (default build) checks S < L,
+    refuses small-order R encodings and computes [S]B - [k]A cofactorless,
+    comparing the encoding with R. It is stricter than FORMAT.md on no key
+    that passes key_acceptable, so the key rule is checked here first."""
+    if not key_acceptable(author):
+        return False
+    if int.from_bytes(signature[32:], "little") >= L or signature[:32] in SMALL_ORDER:
+        return False  # also refused by libsodium; stated here for the reader
+    try:
+        nacl.signing.VerifyKey(author).verify(payload, signature)
+        return True
+    except (nacl.exceptions.BadSignatureError, ValueError):
+        return False
+
+
+# --------------------------------------------------------------------------
+# Sections 2-4: decoding. Every value has one encoding; nothing is rebuilt.
+
 class Reader:
-    def __init__(self, data):
-        self.data, self.at = data, 0
+    """Big-endian reader. `fmt` is the format whose string rule applies."""
+
+    def __init__(self, data, fmt=1):
+        self.data, self.at, self.fmt = data, 0, fmt
 
     def take(self, n):
         if self.at + n > len(self.data):
@@ -69,7 +153,7 @@ class Reader:
 
     def count(self, lo, hi):
         n = self.u32()
-        if n < lo or n > hi:
+        if not lo <= n <= hi:
             raise Bad("range")
         return n
 
@@ -78,376 +162,563 @@ class Reader:
 
     def str_(self, lo, hi):
         try:
-            return self.bytes_(lo, hi).decode("utf-8")
+            s = self.bytes_(lo, hi).decode("utf-8")
         except UnicodeDecodeError:
             raise Bad("utf8")
+        # Section 3, format 2: no Cc code point (U+0000-001F, U+007F-009F)
+        # other than U+000A LINE FEED.
+        if self.fmt == 2 and any(
+                (c < 0x20 and c != 0x0A) or 0x7F <= c <= 0x9F for c in map(ord, s)):
+            raise Bad("control")
+        return s
 
     def end(self):
         if self.at != len(self.data):
             raise Bad("trailing")
 
 
-def key_acceptable(key):
-    """Canonical encoding (y < p) of a curve point that is not of small order."""
-    y = int.from_bytes(key, "little") & ((1 << 255) - 1)
-    if y >= P or key in SMALL_ORDER:
-        return False
-    # libsodium checks that the point is on the curve (and canonical). It
-    # also refuses points with a torsion component, which FORMAT.md accepts;
-    # no fixture has such a key, and this stricter check is noted as a gap.
-    return bool(nacl.bindings.crypto_core_ed25519_is_valid_point(key))
-
-
-def signature_ok(author, payload, signature):
-    if not key_acceptable(author):
-        return False
-    try:
-        nacl.signing.VerifyKey(author).verify(payload, signature)
-        return True
-    except (nacl.exceptions.BadSignatureError, ValueError):
-        return False
+@dataclass
+class Entry:
+    version: int
+    position: int
+    prev_hash: bytes
+    time_ms: int
+    author: bytes
+    payload: bytes
+    signature: bytes
 
 
 def decode_entry(raw):
+    """Section 2, with the limits of the entry's own version -> Entry."""
     r = Reader(raw)
-    if len(raw) > 65792:
-        raise Bad("malformed_entry")
     try:
-        if r.take(8) != b"DAUYSENT" or r.u16() != 1:
-            raise Bad("malformed_entry")
-        entry = dict(position=r.u64(), prev=r.take(32), time=r.u64(), author=r.take(32))
-        entry["payload"] = r.bytes_(0, 65536)
-        entry["signature"] = r.take(64)
+        if r.take(8) != b"DAUYSENT":
+            raise Bad("magic")
+        version = r.u16()
+        limits = FORMATS.get(version)
+        if limits is None or len(raw) > limits.max_entry:
+            raise Bad("version or length")
+        entry = Entry(version=version, position=r.u64(), prev_hash=r.take(32), time_ms=r.u64(),
+                      author=r.take(32), payload=r.bytes_(0, limits.max_payload), signature=r.take(64))
         r.end()
+        if entry.time_ms > limits.max_time:
+            raise Bad("time")
     except Bad:
         raise Bad("malformed_entry")
     return entry
 
 
+# Kinds (section 3).
+LEDGER_OPENED, VOTERS_ENROLLED, VOTER_REMOVED, PETITION_FILED, PETITION_SUPPORTED, \
+    PAPER_SUPPORTS_RECORDED, PETITION_WITHDRAWN, CONTENT_ADMITTED, COUNCIL_RULED, \
+    REFERENDUM_CALLED, BALLOT_CAST, RESULT_DECLARED = range(1, 13)
+
+
 def decode_payload(payload):
-    if len(payload) < 51:
-        raise Bad("malformed_payload")
-    r = Reader(payload)
+    """Sections 3-4, with the payload's own version -> dict of fields."""
     try:
-        if r.take(8) != b"DAUYSEVT" or r.u16() != 1:
-            raise Bad("x")
-        p = dict(ledger_id=r.take(32), kind=r.u8(), nonce=r.u64())
-        k = p["kind"]
-        if k == 1:
-            p.update(jurisdiction=r.str_(1, 200), commission=r.take(32), log=r.take(32), council=r.take(32))
-            p["rules"] = dict(
-                signing=r.u64(), response=r.u64(), wmin=r.u64(), wmax=r.u64(), tmin=r.u64(),
-                tshare=r.u16(), approval=r.u16(), yes_share=r.u16())
-            subjects = []
-            for _ in range(r.count(1, 64)):
-                sid = r.str_(1, 64)
-                excl = r.u8()
-                if excl not in (0, 1):
-                    raise Bad("x")
-                terms = [r.str_(1, 100) for _ in range(r.count(0, 128))]
-                subjects.append((sid, excl == 1, terms))
-            p["rules"]["subjects"] = subjects
-        elif k == 2:
-            p.update(district=r.str_(0, 64))
-            p["keys"] = [r.take(32) for _ in range(r.count(1, 1000))]
-        elif k == 3:
-            p.update(key=r.take(32), reasons=r.str_(1, 5000))
-        elif k == 4:
-            p.update(subject=r.str_(1, 64), title=r.str_(1, 200), text=r.str_(1, 10000))
-        elif k == 5:
-            p.update(petition=r.take(32))
-        elif k == 6:
-            p.update(petition=r.take(32), count=r.u64(), sheets=r.take(32))
-            if not 1 <= p["count"] <= 10_000_000:
-                raise Bad("x")
-        elif k == 7:
-            p.update(petition=r.take(32), reasons=r.str_(0, 5000))
-        elif k == 8:
-            p.update(content=r.take(32), reasons=r.str_(1, 5000))
-        elif k == 9:
-            p.update(petition=r.take(32), decision=r.u8())
-            if p["decision"] not in (1, 2):
-                raise Bad("x")
-            p.update(reasons=r.str_(1, 5000))
-        elif k == 10:
-            p.update(petition=r.take(32), subject=r.str_(1, 64), question=r.str_(1, 1000))
-            p["options"] = [r.str_(1, 200) for _ in range(r.count(2, 8))]
-            p.update(opens=r.u64(), closes=r.u64())
-        elif k == 11:
-            p.update(referendum=r.take(32))
-            if r.u8() != 1:
-                raise Bad("x")
-            p.update(choice=r.u8())
-        elif k == 12:
-            p.update(referendum=r.take(32))
-            p["tally"] = [r.u64() for _ in range(r.count(2, 8))]
-            p.update(outcome=r.u8())
-            if p["outcome"] not in (1, 2):
-                raise Bad("x")
-        else:
-            raise Bad("x")
+        if len(payload) < PAYLOAD_HEADER:
+            raise Bad("short")
+        r = Reader(payload)
+        if r.take(8) != b"DAUYSEVT":
+            raise Bad("magic")
+        version = r.u16()
+        if version not in FORMATS or len(payload) > FORMATS[version].max_payload:
+            raise Bad("version")
+        r.fmt = version
+        p = dict(version=version, ledger_id=r.take(32), kind=r.u8(), nonce=r.u64())
+        _decode_body(r, p)
         r.end()
     except Bad:
         raise Bad("malformed_payload")
+    p["body"] = payload[PAYLOAD_HEADER:]
     return p
 
 
-def words(text):
-    return [w.lower() for w in re.findall(r"[^\W_]+", text)]
+def _decode_body(r, p):
+    k = p["kind"]
+    if k == LEDGER_OPENED:
+        p["jurisdiction"] = r.str_(1, 200)
+        p["origin"] = r.str_(1, 255) if p["version"] == 2 else None
+        p.update(commission_key=r.take(32), log_key=r.take(32), council_key=r.take(32),
+                 signing_period_ms=r.u64(), council_response_period_ms=r.u64(),
+                 referendum_window_min_ms=r.u64(), referendum_window_max_ms=r.u64(),
+                 threshold_supports_min=r.u64(), threshold_share_bp=r.u16(),
+                 approval_share_bp=r.u16(), yes_share_of_electorate_bp=r.u16())
+        subjects = []
+        for _ in range(r.count(1, 64)):
+            sid = r.str_(1, 64)
+            excluded = r.u8()
+            if excluded not in (0, 1):
+                raise Bad("excluded")
+            terms = [r.str_(1, 100) for _ in range(r.count(0, 128))]
+            subjects.append((sid, excluded == 1, terms))
+        p["subjects"] = subjects
+    elif k == VOTERS_ENROLLED:
+        p["district"] = r.str_(0, 64)
+        p["keys"] = [r.take(32) for _ in range(r.count(1, 1000))]
+    elif k == VOTER_REMOVED:
+        p.update(key=r.take(32), reasons=r.str_(1, 5000))
+    elif k == PETITION_FILED:
+        p.update(subject=r.str_(1, 64), title=r.str_(1, 200), text=r.str_(1, 10000))
+    elif k == PETITION_SUPPORTED:
+        p.update(petition=r.take(32))
+    elif k == PAPER_SUPPORTS_RECORDED:
+        p.update(petition=r.take(32), count=r.u64(), sheets_sha256=r.take(32))
+        if not 1 <= p["count"] <= 10_000_000:
+            raise Bad("count")
+    elif k == PETITION_WITHDRAWN:
+        p.update(petition=r.take(32), reasons=r.str_(0, 5000))
+    elif k == CONTENT_ADMITTED:
+        p.update(content=r.take(32), reasons=r.str_(1, 5000))
+    elif k == COUNCIL_RULED:
+        p.update(petition=r.take(32), decision=r.u8())
+        if p["decision"] not in (1, 2):
+            raise Bad("decision")
+        p["reasons"] = r.str_(1, 5000)
+    elif k == REFERENDUM_CALLED:
+        p.update(petition=r.take(32), subject=r.str_(1, 64), question=r.str_(1, 1000))
+        p["options"] = [r.str_(1, 200) for _ in range(r.count(2, 8))]
+        p.update(opens_at_ms=r.u64(), closes_at_ms=r.u64())
+    elif k == BALLOT_CAST:
+        p["referendum"] = r.take(32)
+        if r.u8() != 1:  # ballot_version: only 1 (open ballot) is defined
+            raise Bad("ballot_version")
+        p["choice"] = r.u8()
+    elif k == RESULT_DECLARED:
+        p["referendum"] = r.take(32)
+        p["tally"] = [r.u64() for _ in range(r.count(2, 8))]
+        p["outcome"] = r.u8()
+        if p["outcome"] not in (1, 2):
+            raise Bad("outcome")
+    else:
+        raise Bad("kind")
+
+
+def content_hash(body):
+    """Section 4: SHA-256("dauys/content/v1" || 0x00 || body)."""
+    return hashlib.sha256(b"dauys/content/v1\x00" + body).digest()
+
+
+# --------------------------------------------------------------------------
+# Section 9: the rules
+
+MAX_VOTERS_EVER, MAX_DISTRICTS, MAX_PETITIONS, MAX_REFERENDUMS = 20_000_000, 10_000, 1_000_000, 100_000
+COMMISSION_KINDS = {VOTERS_ENROLLED, VOTER_REMOVED, PAPER_SUPPORTS_RECORDED, CONTENT_ADMITTED,
+                    REFERENDUM_CALLED, RESULT_DECLARED}
+VOTER_KINDS = {PETITION_FILED, PETITION_SUPPORTED, BALLOT_CAST}
+REQUIRED_EXCLUDED = ("budget", "staffing", "internal-organisation")
+
+
+@dataclass
+class Voter:
+    enrolled: bool
+    district: str
+    enrolled_at: int  # position of the enrolment that made them currently enrolled
+
+
+@dataclass
+class District:
+    enrolled: int = 0
+    online_supports: int = 0
+    ballots: int = 0
+
+
+@dataclass
+class Petition:
+    initiator: bytes
+    threshold: int
+    signing_deadline: int
+    online: int = 0
+    paper: int = 0
+    qualified_at: Optional[int] = None
+    withdrawn: bool = False
+    decision: int = 0  # 0 none, 1 accept, 2 reject
+    in_referendum: bool = False
+
+
+@dataclass
+class Referendum:
+    position: int  # of its referendum_called entry
+    options: int
+    opens_at_ms: int
+    closes_at_ms: int
+    electorate: int
+    tally: list = field(default_factory=list)
+    declared: bool = False
+
+
+def genesis_ok(entry, g):
+    """Section 9, genesis: every condition, else bad_genesis."""
+    fmt = entry.version
+    roles = [g["commission_key"], g["log_key"], g["council_key"]]
+    ids = [sid for sid, _, _ in g["subjects"]]
+    excluded = {sid for sid, ex, _ in g["subjects"] if ex}
+    return (
+        entry.author == g["commission_key"]
+        and all(key_acceptable(k) for k in roles) and len(set(roles)) == 3
+        and (fmt == 1 or re.fullmatch(r"[\x21-\x2a\x2c-\x7e]+", g["origin"]) is not None)
+        and g["signing_period_ms"] > 0 and g["council_response_period_ms"] > 0
+        and 0 < g["referendum_window_min_ms"] <= g["referendum_window_max_ms"]
+        and max(g["threshold_share_bp"], g["approval_share_bp"], g["yes_share_of_electorate_bp"]) <= 10_000
+        and (g["threshold_supports_min"] > 0 or g["threshold_share_bp"] > 0)
+        and all(re.fullmatch(r"[a-z0-9-]+", sid) for sid in ids) and len(set(ids)) == len(ids)
+        and all(ex or not terms for _, ex, terms in g["subjects"])
+        and all(sid in excluded for sid in REQUIRED_EXCLUDED)
+        and all(term_words(fmt, term) for _, _, terms in g["subjects"] for term in terms)
+    )
 
 
 class Ledger:
+    """The state of section 9, built from an accepted genesis."""
+
     def __init__(self, entry, p):
-        if p["kind"] != 1:
+        if p["kind"] != LEDGER_OPENED or not genesis_ok(entry, p):
             raise Bad("bad_genesis")
-        rules = p["rules"]
-        keys = [p["commission"], p["log"], p["council"]]
-        ok = (entry["author"] == p["commission"] and all(key_acceptable(k) for k in keys) and len(set(keys)) == 3
-              and rules["signing"] > 0 and rules["response"] > 0 and 0 < rules["wmin"] <= rules["wmax"]
-              and max(rules["tshare"], rules["approval"], rules["yes_share"]) <= 10000
-              and (rules["tmin"] > 0 or rules["tshare"] > 0))
-        ids = [s[0] for s in rules["subjects"]]
-        ok = ok and len(set(ids)) == len(ids) and all(re.fullmatch(r"[a-z0-9-]+", i) for i in ids)
-        ok = ok and all(s[1] or not s[2] for s in rules["subjects"])
-        for required in ("budget", "staffing", "internal-organisation"):
-            ok = ok and any(s[0] == required and s[1] for s in rules["subjects"])
-        self.screen = []
-        for sid, excluded, terms in rules["subjects"]:
-            for term in terms:
-                w = words(term)
-                ok = ok and bool(w)
-                self.screen.append((sid, term, w))
-        if not ok:
-            raise Bad("bad_genesis")
-        self.id, self.rules, self.g = p["ledger_id"], rules, p
-        self.voters = {}  # key -> [enrolled, district]
-        self.enrolled = 0
-        self.petitions = {}
-        self.referendums = {}
-        self.supports, self.ballots, self.admissions = set(), set(), set()
-        self.payloads = {hashlib.sha256(entry["payload"]).digest()}
+        self.format = entry.version
+        self.g = p
+        self.id = p["ledger_id"]
+        self.roles = {p["commission_key"], p["log_key"], p["council_key"]}
+        self.screen = Screen(self.format, p["subjects"])
+        self.voters = {}  # key -> Voter, every key ever enrolled
+        self.enrolled = 0  # voters currently enrolled
+        self.districts = {}  # label -> District
+        self.petitions = {}  # id (entry hash) -> Petition
+        self.referendums = {}  # id (entry hash) -> Referendum
+        self.supports = set()  # (petition, voter)
+        self.ballots = set()  # (referendum, voter)
+        self.admissions = set()  # pending content hashes
+        # Format 1: SHA-256 of every accepted payload -> its position.
+        # Assumption: the genesis is an accepted act, so its payload is in
+        # the set (a later copy of it is duplicate_payload).
+        self.payload_hashes = {hashlib.sha256(entry.payload).digest(): 0}
+        # Format 2: nonce records. The commission's first nonce is the
+        # genesis's; the council has a record with no nonce yet (None), as
+        # does each key when first enrolled. Assumption: FORMAT.md does not
+        # say what a record without an accepted act requires; here it
+        # accepts any nonce, 0 included.
+        self.nonces = {p["commission_key"]: p["nonce"], p["council_key"]: None}
+
+    # --- helpers -------------------------------------------------------
 
     def status(self, pet, t):
-        if pet["referendum"]:
+        """Petition status at time t, in the order of section 9."""
+        if pet.in_referendum:
             return "in_referendum"
-        if pet["ruling"]:
-            return "accepted" if pet["ruling"] == 1 else "rejected"
-        if pet["withdrawn"]:
+        if pet.decision:
+            return "accepted" if pet.decision == 1 else "rejected"
+        if pet.withdrawn:
             return "withdrawn"
-        if pet["qualified"] is not None:
-            return "ruling_overdue" if t >= pet["qualified"] + self.rules["response"] else "awaiting_ruling"
-        return "lapsed" if t >= pet["deadline"] else "collecting"
+        if pet.qualified_at is not None:
+            overdue = t >= sat_add(pet.qualified_at, self.g["council_response_period_ms"])
+            return "ruling_overdue" if overdue else "awaiting_ruling"
+        return "lapsed" if t >= pet.signing_deadline else "collecting"
 
-    def subject(self, s):
-        found = [x for x in self.rules["subjects"] if x[0] == s]
+    def currently_enrolled(self, key):
+        voter = self.voters.get(key)
+        return voter is not None and voter.enrolled
+
+    def petition(self, pid):
+        pet = self.petitions.get(pid)
+        if pet is None:
+            raise Bad("unknown_petition")
+        return pet
+
+    def referendum(self, rid):
+        ref = self.referendums.get(rid)
+        if ref is None:
+            raise Bad("unknown_referendum")
+        return ref
+
+    def check_subject(self, sid):
+        found = [ex for s, ex, _ in self.g["subjects"] if s == sid]
         if not found:
             raise Bad("unknown_subject")
-        if found[0][1]:
+        if found[0]:
             raise Bad("excluded_subject")
 
-    def screened(self, texts, payload):
-        for sid, term, w in self.screen:
-            for text in texts:
-                tw = words(text)
-                if any(tw[i:i + len(w)] == w for i in range(len(tw) - len(w) + 1)):
-                    content = hashlib.sha256(b"dauys/content/v1\x00" + payload[51:]).digest()
-                    if content in self.admissions:
-                        return content
-                    raise Bad("screened_text")
-        return None
+    def check_screen(self, texts, body):
+        """Returns the admission this act consumes (or None); screened_text if
+        a term matches and the content hash is not a pending admission."""
+        if self.screen.first_match(texts) is None:
+            return None
+        admission = content_hash(body)
+        if admission not in self.admissions:
+            raise Bad("screened_text")
+        return admission
 
-    def enrolled_voter(self, key):
-        v = self.voters.get(key)
-        return v is not None and v[0]
+    def check_collecting(self, pet, now):
+        """The checks of a support, except the voter's."""
+        if pet.withdrawn or pet.decision or pet.in_referendum or \
+                (self.format == 2 and self.status(pet, now) == "ruling_overdue"):
+            raise Bad("petition_not_collecting")
+        if not now < pet.signing_deadline:
+            raise Bad("outside_signing_period")
+
+    def count_support(self, pet, now, online=0, paper=0):
+        pet.online += online
+        pet.paper += paper
+        if pet.qualified_at is None and pet.online + pet.paper >= pet.threshold:
+            pet.qualified_at = now  # the first time the threshold is reached
+
+    # --- every later entry ---------------------------------------------
 
     def apply(self, entry, p, ehash):
-        now, author, payload = entry["time"], entry["author"], entry["payload"]
+        author, k = entry.author, p["kind"]
         if p["ledger_id"] != self.id:
             raise Bad("wrong_ledger")
-        ph = hashlib.sha256(payload).digest()
-        if ph in self.payloads:
-            raise Bad("duplicate_payload")
-        k = p["kind"]
-        g = self.g
-        commission_kinds = {2, 3, 6, 8, 10, 12}
-        if k == 1:
-            raise Bad("genesis_repeated")
-        if k in commission_kinds and author != g["commission"]:
-            raise Bad("wrong_role")
-        if k == 9 and author != g["council"]:
-            raise Bad("wrong_role")
-        if k in (4, 5, 11) and not self.enrolled_voter(author):
-            raise Bad("not_enrolled")
-        if k == 2:
-            batch = set()
-            for key in p["keys"]:
-                if not key_acceptable(key):
-                    raise Bad("weak_voter_key")
-                if key in (g["commission"], g["council"], g["log"]):
-                    raise Bad("role_key_as_voter")
-                if self.enrolled_voter(key) or key in batch:
-                    raise Bad("already_enrolled")
-                batch.add(key)
-            for key in p["keys"]:
-                self.voters[key] = [True, p["district"]]
-            self.enrolled += len(p["keys"])
-        elif k == 3:
-            if not self.enrolled_voter(p["key"]):
-                raise Bad("not_enrolled")
-            self.voters[p["key"]][0] = False
-            self.enrolled -= 1
-        elif k == 4:
-            self.subject(p["subject"])
-            admission = self.screened([p["title"], p["text"]], payload)
-            if admission:
-                self.admissions.discard(admission)
-            share = -(-self.enrolled * self.rules["tshare"] // 10000)
-            self.petitions[ehash] = dict(initiator=author, threshold=max(self.rules["tmin"], share),
-                                         deadline=now + self.rules["signing"], online=0, paper=0, qualified=None,
-                                         withdrawn=False, ruling=0, referendum=None)
-        elif k in (5, 6):
-            pet = self.petitions.get(p["petition"])
-            if pet is None:
-                raise Bad("unknown_petition")
-            if pet["withdrawn"] or pet["ruling"] or pet["referendum"]:
-                raise Bad("petition_not_collecting")
-            if now >= pet["deadline"]:
-                raise Bad("outside_signing_period")
-            if k == 5:
-                if (p["petition"], author) in self.supports:
-                    raise Bad("double_support")
-                self.supports.add((p["petition"], author))
-                pet["online"] += 1
-            else:
-                pet["paper"] += p["count"]
-            if pet["qualified"] is None and pet["online"] + pet["paper"] >= pet["threshold"]:
-                pet["qualified"] = now
-        elif k == 7:
-            pet = self.petitions.get(p["petition"])
-            if pet is None:
-                raise Bad("unknown_petition")
-            if pet["initiator"] != author:
-                raise Bad("not_initiator")
-            if self.status(pet, now) not in ("collecting", "awaiting_ruling", "ruling_overdue"):
-                raise Bad("petition_not_collecting")
-            pet["withdrawn"] = True
-        elif k == 8:
-            if p["content"] in self.admissions:
-                raise Bad("admission_exists")
-            self.admissions.add(p["content"])
-        elif k == 9:
-            pet = self.petitions.get(p["petition"])
-            if pet is None:
-                raise Bad("unknown_petition")
-            s = self.status(pet, now)
-            if s in ("collecting", "lapsed"):
-                raise Bad("ruling_before_threshold")
-            if s == "ruling_overdue":
-                raise Bad("ruling_after_deadline")
-            if s != "awaiting_ruling":
-                raise Bad("not_awaiting_ruling")
-            pet["ruling"] = p["decision"]
-        elif k == 10:
-            pet = self.petitions.get(p["petition"])
-            if pet is None:
-                raise Bad("unknown_petition")
-            if self.status(pet, now) not in ("rejected", "ruling_overdue"):
-                raise Bad("referendum_not_allowed")
-            self.subject(p["subject"])
-            admission = self.screened([p["question"]] + p["options"], payload)
-            window = p["closes"] - p["opens"]
-            if p["opens"] < now or not self.rules["wmin"] <= window <= self.rules["wmax"]:
-                raise Bad("bad_window")
-            if admission:
-                self.admissions.discard(admission)
-            pet["referendum"] = ehash
-            self.referendums[ehash] = dict(opens=p["opens"], closes=p["closes"], options=len(p["options"]),
-                                           electorate=self.enrolled, tally=[0] * len(p["options"]), declared=False)
-        elif k == 11:
-            ref = self.referendums.get(p["referendum"])
-            if ref is None:
-                raise Bad("unknown_referendum")
-            if not ref["opens"] <= now < ref["closes"]:
-                raise Bad("ballot_outside_window")
-            if p["choice"] >= ref["options"]:
-                raise Bad("choice_out_of_range")
-            if (p["referendum"], author) in self.ballots:
-                raise Bad("double_ballot")
-            self.ballots.add((p["referendum"], author))
-            ref["tally"][p["choice"]] += 1
-        elif k == 12:
-            ref = self.referendums.get(p["referendum"])
-            if ref is None:
-                raise Bad("unknown_referendum")
-            if now < ref["closes"]:
-                raise Bad("declared_too_early")
-            if ref["declared"]:
-                raise Bad("already_declared")
-            if p["tally"] != ref["tally"]:
-                raise Bad("tally_mismatch")
-            yes, valid = ref["tally"][0], sum(ref["tally"])
-            approved = yes * 10000 > self.rules["approval"] * valid and \
-                yes * 10000 >= self.rules["yes_share"] * ref["electorate"]
-            if p["outcome"] != (1 if approved else 2):
-                raise Bad("outcome_mismatch")
-            ref["declared"] = True
-        self.payloads.add(ph)
+        if self.format == 1:
+            if hashlib.sha256(entry.payload).digest() in self.payload_hashes:
+                raise Bad("duplicate_payload")
+        elif author in self.nonces:
+            last = self.nonces[author]
+            if last is not None and not p["nonce"] > last:
+                raise Bad("stale_nonce")
 
+        # Role checks first for their kinds. Assumption: ledger_opened is not
+        # a "commission kind" here; it is genesis_repeated whoever signs it.
+        if k == LEDGER_OPENED:
+            raise Bad("genesis_repeated")
+        if k in COMMISSION_KINDS and author != self.g["commission_key"]:
+            raise Bad("wrong_role")
+        if k == COUNCIL_RULED and author != self.g["council_key"]:
+            raise Bad("wrong_role")
+        if k in VOTER_KINDS and not self.currently_enrolled(author):
+            raise Bad("not_enrolled")
+
+        RULES[k](self, entry, p, ehash)
+
+        # Accepted.
+        if self.format == 1:
+            self.payload_hashes[hashlib.sha256(entry.payload).digest()] = entry.position
+        else:
+            self.nonces[author] = p["nonce"]
+
+    # --- the kinds -----------------------------------------------------
+
+    def voters_enrolled(self, entry, p, ehash):
+        seen = set()
+        for key in p["keys"]:
+            if not key_acceptable(key):
+                raise Bad("weak_voter_key")
+            if key in self.roles:
+                raise Bad("role_key_as_voter")
+            if self.currently_enrolled(key) or key in seen:
+                raise Bad("already_enrolled")
+            seen.add(key)
+        new = [key for key in p["keys"] if key not in self.voters]
+        if len(self.voters) + len(new) > MAX_VOTERS_EVER:
+            raise Bad("limit_exceeded")
+        if p["district"] not in self.districts and len(self.districts) >= MAX_DISTRICTS:
+            raise Bad("limit_exceeded")
+        district = self.districts.setdefault(p["district"], District())
+        for key in p["keys"]:
+            self.voters[key] = Voter(enrolled=True, district=p["district"], enrolled_at=entry.position)
+            self.nonces.setdefault(key, None)  # a nonce record for every key ever enrolled
+        district.enrolled += len(p["keys"])
+        self.enrolled += len(p["keys"])
+
+    def voter_removed(self, entry, p, ehash):
+        if not self.currently_enrolled(p["key"]):
+            raise Bad("not_enrolled")
+        voter = self.voters[p["key"]]
+        voter.enrolled = False
+        self.districts[voter.district].enrolled -= 1
+        self.enrolled -= 1
+
+    def petition_filed(self, entry, p, ehash):
+        self.check_subject(p["subject"])
+        admission = self.check_screen([p["title"], p["text"]], p["body"])
+        if len(self.petitions) >= MAX_PETITIONS:
+            raise Bad("limit_exceeded")
+        self.admissions.discard(admission)
+        share = -(-self.enrolled * self.g["threshold_share_bp"] // 10_000)  # ceiling
+        self.petitions[ehash] = Petition(
+            initiator=entry.author, threshold=max(self.g["threshold_supports_min"], share),
+            signing_deadline=sat_add(entry.time_ms, self.g["signing_period_ms"]))
+
+    def petition_supported(self, entry, p, ehash):
+        pet = self.petition(p["petition"])
+        self.check_collecting(pet, entry.time_ms)
+        if (p["petition"], entry.author) in self.supports:
+            raise Bad("double_support")
+        self.supports.add((p["petition"], entry.author))
+        self.districts[self.voters[entry.author].district].online_supports += 1
+        self.count_support(pet, entry.time_ms, online=1)
+
+    def paper_supports_recorded(self, entry, p, ehash):
+        pet = self.petition(p["petition"])
+        self.check_collecting(pet, entry.time_ms)
+        self.count_support(pet, entry.time_ms, paper=p["count"])
+
+    def petition_withdrawn(self, entry, p, ehash):
+        if self.format == 2 and not self.currently_enrolled(entry.author):
+            raise Bad("not_enrolled")
+        pet = self.petition(p["petition"])
+        if pet.initiator != entry.author:
+            raise Bad("not_initiator")
+        if self.status(pet, entry.time_ms) not in ("collecting", "awaiting_ruling", "ruling_overdue"):
+            raise Bad("petition_not_collecting")
+        pet.withdrawn = True
+
+    def content_admitted(self, entry, p, ehash):
+        if p["content"] in self.admissions:
+            raise Bad("admission_exists")
+        self.admissions.add(p["content"])
+
+    def council_ruled(self, entry, p, ehash):
+        pet = self.petition(p["petition"])
+        status = self.status(pet, entry.time_ms)
+        if status in ("collecting", "lapsed"):
+            raise Bad("ruling_before_threshold")
+        if status == "ruling_overdue":
+            raise Bad("ruling_after_deadline")
+        if status != "awaiting_ruling":
+            raise Bad("not_awaiting_ruling")
+        pet.decision = p["decision"]
+
+    def referendum_called(self, entry, p, ehash):
+        pet = self.petition(p["petition"])
+        if self.status(pet, entry.time_ms) not in ("rejected", "ruling_overdue"):
+            raise Bad("referendum_not_allowed")
+        self.check_subject(p["subject"])
+        admission = self.check_screen([p["question"]] + p["options"], p["body"])
+        opens, closes = p["opens_at_ms"], p["closes_at_ms"]
+        if not (opens >= entry.time_ms and closes >= opens and
+                self.g["referendum_window_min_ms"] <= closes - opens <= self.g["referendum_window_max_ms"]):
+            raise Bad("bad_window")
+        if len(self.referendums) >= MAX_REFERENDUMS:
+            raise Bad("limit_exceeded")
+        self.admissions.discard(admission)
+        pet.in_referendum = True
+        self.referendums[ehash] = Referendum(
+            position=entry.position, options=len(p["options"]), opens_at_ms=opens, closes_at_ms=closes,
+            electorate=self.enrolled, tally=[0] * len(p["options"]))
+
+    def ballot_cast(self, entry, p, ehash):
+        ref = self.referendum(p["referendum"])
+        voter = self.voters[entry.author]
+        if self.format == 2 and not voter.enrolled_at < ref.position:
+            raise Bad("not_in_electorate")
+        if not ref.opens_at_ms <= entry.time_ms < ref.closes_at_ms:
+            raise Bad("ballot_outside_window")
+        if not p["choice"] < ref.options:
+            raise Bad("choice_out_of_range")
+        if (p["referendum"], entry.author) in self.ballots:
+            raise Bad("double_ballot")
+        self.ballots.add((p["referendum"], entry.author))
+        self.districts[voter.district].ballots += 1
+        ref.tally[p["choice"]] += 1
+
+    def result_declared(self, entry, p, ehash):
+        ref = self.referendum(p["referendum"])
+        if not entry.time_ms >= ref.closes_at_ms:
+            raise Bad("declared_too_early")
+        if ref.declared:
+            raise Bad("already_declared")
+        if p["tally"] != ref.tally:
+            raise Bad("tally_mismatch")
+        # Python integers cannot overflow, as the 128-bit rule requires.
+        yes, valid = ref.tally[0], sum(ref.tally)
+        approved = (yes * 10_000 > self.g["approval_share_bp"] * valid and
+                    yes * 10_000 >= self.g["yes_share_of_electorate_bp"] * ref.electorate)
+        if p["outcome"] != (1 if approved else 2):
+            raise Bad("outcome_mismatch")
+        ref.declared = True
+
+
+RULES = {
+    VOTERS_ENROLLED: Ledger.voters_enrolled,
+    VOTER_REMOVED: Ledger.voter_removed,
+    PETITION_FILED: Ledger.petition_filed,
+    PETITION_SUPPORTED: Ledger.petition_supported,
+    PAPER_SUPPORTS_RECORDED: Ledger.paper_supports_recorded,
+    PETITION_WITHDRAWN: Ledger.petition_withdrawn,
+    CONTENT_ADMITTED: Ledger.content_admitted,
+    COUNCIL_RULED: Ledger.council_ruled,
+    REFERENDUM_CALLED: Ledger.referendum_called,
+    BALLOT_CAST: Ledger.ballot_cast,
+    RESULT_DECLARED: Ledger.result_declared,
+}
+
+
+# --------------------------------------------------------------------------
+# Section 7: the one spelling of an export line
+
+LINE = re.compile(rb'\{"position":(0|[1-9][0-9]*),"hash":"([0-9a-f]{64})","entry":"([A-Za-z0-9+/]*={0,2})"\}')
+
+
+def parse_line(line):
+    """-> (position, stated hash, entry bytes), else malformed_line."""
+    m = LINE.fullmatch(line)
+    if m is None:
+        raise Bad("malformed_line")
+    # P is "the position", a u64: a longer number is no spelling of a line.
+    # (Assumption: FORMAT.md does not say whether this is malformed_line or
+    # position_mismatch; the length test also keeps int() within Python's
+    # digit limit.)
+    if len(m.group(1)) > 20 or int(m.group(1)) > U64_MAX:
+        raise Bad("malformed_line")
+    try:
+        raw = base64.b64decode(m.group(3), validate=True)
+    except binascii.Error:
+        raise Bad("malformed_line")
+    if base64.b64encode(raw) != m.group(3):
+        raise Bad("malformed_line")  # padding or non-zero trailing bits
+    return int(m.group(1)), bytes.fromhex(m.group(2).decode()), raw
+
+
+# --------------------------------------------------------------------------
+# Section 8: verification, in order
 
 def verify(data):
-    """Returns ("valid", size, head) or ("invalid", position, code)."""
-    lines = data.split(b"\n")
-    truncated = lines[-1] != b""
-    complete = lines[:-1]
-    head, last_time, ledger, size = bytes(32), 0, None, 0
-    for line in complete:
+    """Returns ("valid", size, head hex) or ("invalid", position, code)."""
+    size, head, last_time, ledger = 0, bytes(32), 0, None
+    at = 0
+    while at < len(data):
+        newline = data.find(b"\n", at)
+        line = data[at:] if newline < 0 else data[at:newline]
+        if len(line) > MAX_LINE:
+            return ("invalid", size, "malformed_line")
+        if newline < 0:
+            return ("invalid", size, "truncated_line")
+        at = newline + 1
         try:
-            if len(line) > 131584:
-                raise Bad("malformed_line")
-            try:
-                obj = json.loads(line.decode("utf-8"), object_pairs_hook=_no_duplicates)
-                if not isinstance(obj, dict) or set(obj) != {"position", "hash", "entry"}:
-                    raise ValueError
-                pos, stated = obj["position"], obj["hash"]
-                if type(pos) is not int or pos < 0 or not re.fullmatch(r"[0-9a-f]{64}", stated):
-                    raise ValueError
-                raw = base64.b64decode(obj["entry"], validate=True)
-                if base64.b64encode(raw).decode() != obj["entry"]:
-                    raise ValueError  # non-canonical base64
-            except (ValueError, UnicodeDecodeError, binascii.Error):
-                raise Bad("malformed_line")
-            entry = decode_entry(raw)
-            if pos != size or entry["position"] != size:
-                raise Bad("position_mismatch")
-            ehash = hashlib.sha256(raw).digest()
-            if bytes.fromhex(stated) != ehash:
-                raise Bad("hash_mismatch")
-            if entry["prev"] != head:
-                raise Bad("bad_genesis" if size == 0 else "broken_link")
-            if entry["time"] < last_time:
-                raise Bad("time_went_backwards")
-            if not signature_ok(entry["author"], entry["payload"], entry["signature"]):
-                raise Bad("bad_signature")
-            p = decode_payload(entry["payload"])
-            if ledger is None:
-                ledger = Ledger(entry, p)
-            else:
-                ledger.apply(entry, p, ehash)
+            ledger, entry, ehash = check_entry(line, size, head, last_time, ledger)
         except Bad as bad:
             return ("invalid", size, bad.code)
-        size, head, last_time = size + 1, ehash, entry["time"]
-    if truncated:
-        return ("invalid", size, "truncated_line")
+        size, head, last_time = size + 1, ehash, entry.time_ms
     if size == 0:
         return ("invalid", 0, "empty_log")
     return ("valid", size, head.hex())
 
 
-def _no_duplicates(pairs):
-    keys = [k for k, _ in pairs]
-    if len(keys) != len(set(keys)):
-        raise ValueError("duplicate member")
-    return dict(pairs)
+def check_entry(line, size, head, last_time, ledger):
+    """Steps 1-9 for the line at the expected position `size`. Returns the
+    (possibly new) ledger, the entry and its hash; raises Bad."""
+    position, stated_hash, raw = parse_line(line)                          # 1
+    entry = decode_entry(raw)                                             # 2
+    if ledger is not None and entry.version != ledger.format:
+        raise Bad("malformed_entry")
+    if position != size or entry.position != size:                       # 3
+        raise Bad("position_mismatch")
+    ehash = hashlib.sha256(raw).digest()
+    if stated_hash != ehash:                                              # 4
+        raise Bad("hash_mismatch")
+    if entry.prev_hash != head:                                           # 5
+        raise Bad("bad_genesis" if size == 0 else "broken_link")
+    if entry.time_ms < last_time:                                         # 6
+        raise Bad("time_went_backwards")
+    if not signature_ok(entry.author, entry.payload, entry.signature):    # 7
+        raise Bad("bad_signature")
+    p = decode_payload(entry.payload)                                     # 8
+    if p["version"] != entry.version:
+        raise Bad("malformed_payload")
+    if ledger is None:                                                    # 9
+        ledger = Ledger(entry, p)
+    else:
+        ledger.apply(entry, p, ehash)
+    return ledger, entry, ehash
 
 
 if __name__ == "__main__":
