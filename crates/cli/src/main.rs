@@ -62,6 +62,8 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: std::net::SocketAddr,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Start a node with a fresh demo ledger (a village's petitions and a referendum).
     Demo {
@@ -71,6 +73,8 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: std::net::SocketAddr,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Enrol voters (commission).
     Enroll {
@@ -159,6 +163,43 @@ enum Command {
         #[arg(long)]
         repair: bool,
     },
+}
+
+/// The node's caps and timeouts (defaults in `dauys_node::server::Limits`).
+#[derive(Args, Clone)]
+struct LimitArgs {
+    /// Connections open at once (lowered to fit the descriptor limit).
+    #[arg(long, default_value_t = dauys_node::server::Limits::default().connections)]
+    connections_max: usize,
+    /// Requests handled at once; more are answered 503 at once.
+    #[arg(long, default_value_t = dauys_node::server::Limits::default().in_flight)]
+    in_flight_max: usize,
+    /// Exports and live streams open at once.
+    #[arg(long, default_value_t = dauys_node::server::Limits::default().streams)]
+    streams_max: usize,
+    /// Request headers must arrive within this many milliseconds (also the idle keep-alive timeout).
+    #[arg(long, default_value_t = 10_000)]
+    header_timeout_ms: u64,
+    /// A request body must arrive within this many milliseconds.
+    #[arg(long, default_value_t = 10_000)]
+    body_timeout_ms: u64,
+    /// A client that reads nothing of a response for this many milliseconds is disconnected.
+    #[arg(long, default_value_t = 30_000)]
+    stall_timeout_ms: u64,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> dauys_node::server::Limits {
+        use std::time::Duration;
+        dauys_node::server::Limits {
+            connections: self.connections_max.max(1),
+            in_flight: self.in_flight_max.max(1),
+            streams: self.streams_max.max(1),
+            header_timeout: Duration::from_millis(self.header_timeout_ms.max(1)),
+            body_timeout: Duration::from_millis(self.body_timeout_ms.max(1)),
+            stall_timeout: Duration::from_millis(self.stall_timeout_ms.max(1)),
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -383,8 +424,8 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Key(KeyCommand::Upgrade { file }) => setup::upgrade_key(&file),
         Command::Fsck { data, repair } => fsck(&data, repair),
         Command::Init { data, rules, commission_key } => setup::init(&data, &rules, &commission_key),
-        Command::Serve { data, listen } => setup::serve(&data, listen, None),
-        Command::Demo { data, listen } => setup::demo(data, listen),
+        Command::Serve { data, listen, limits } => setup::serve(&data, listen, None, limits.limits()),
+        Command::Demo { data, listen, limits } => setup::demo(data, listen, limits.limits()),
         Command::Enroll { client, district, file, mut keys } => {
             if let Some(file) = file {
                 let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;

@@ -120,8 +120,13 @@ pub fn init(data: &Path, rules_path: &Path, commission_key: &Path) -> anyhow::Re
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn serve(data: &Path, listen: SocketAddr, banner: Option<String>) -> anyhow::Result<ExitCode> {
-    let node = dauys_node::Node::open(data)?;
+pub fn serve(
+    data: &Path,
+    listen: SocketAddr,
+    banner: Option<String>,
+    limits: dauys_node::server::Limits,
+) -> anyhow::Result<ExitCode> {
+    let node = dauys_node::Node::open(data, limits)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
@@ -158,7 +163,7 @@ async fn shutdown_signal() {
 
 /// A fresh demo ledger: the village story from the fixtures, with its keys
 /// written beside it so that anyone can try the client commands.
-pub fn demo(data: Option<PathBuf>, listen: SocketAddr) -> anyhow::Result<ExitCode> {
+pub fn demo(data: Option<PathBuf>, listen: SocketAddr, limits: dauys_node::server::Limits) -> anyhow::Result<ExitCode> {
     let data = match data {
         Some(data) => data,
         None => std::env::temp_dir().join(format!("dauys-demo-{}-{}", std::process::id(), dauys_node::now_ms())),
@@ -188,5 +193,5 @@ pub fn demo(data: Option<PathBuf>, listen: SocketAddr) -> anyhow::Result<ExitCod
         data.display(),
         data.join("demo-keys").display()
     );
-    serve(&data, listen, Some(banner))
+    serve(&data, listen, Some(banner), limits)
 }

@@ -83,6 +83,7 @@ pub struct Receipt {
 
 /// State shared by the handlers.
 pub struct Shared {
+    limits: crate::server::Limits,
     snapshots: watch::Sender<Arc<Snapshot>>,
     queue: mpsc::Sender<Command>,
     reader: LogReadHandle,
@@ -99,6 +100,7 @@ impl Shared {
         store: Store,
         sequencer: Sequencer,
         log_key: Keypair,
+        limits: crate::server::Limits,
     ) -> Result<(Arc<Self>, std::thread::JoinHandle<()>), StartError> {
         let reader = store.reader();
         let index = store.index_reader();
@@ -106,14 +108,15 @@ impl Shared {
         let first = publishable(&writer, &log_key);
         let (queue, receiver) = mpsc::channel(QUEUE_MAX);
         let shared = Arc::new(Self {
+            limits,
             snapshots: watch::channel(Arc::new(first)).0,
             queue,
             reader,
             index,
             metrics: Metrics::new(),
             stopping: watch::channel(false).0,
-            in_flight: Arc::new(Semaphore::new(IN_FLIGHT_MAX)),
-            streams: Arc::new(Semaphore::new(STREAMS_MAX)),
+            in_flight: Arc::new(Semaphore::new(limits.in_flight)),
+            streams: Arc::new(Semaphore::new(limits.streams)),
         });
         let for_writer = Arc::clone(&shared);
         let handle = std::thread::Builder::new()
@@ -132,6 +135,11 @@ impl Shared {
             })
             .map_err(StartError::Thread)?;
         Ok((shared, handle))
+    }
+
+    /// The node's limits.
+    pub fn limits(&self) -> crate::server::Limits {
+        self.limits
     }
 
     /// The latest snapshot.
@@ -373,7 +381,7 @@ pub fn parse_submission(body: &[u8]) -> Result<(Submission, Payload), (StatusCod
 }
 
 async fn submit(State(shared): State<Arc<Shared>>, request: Request) -> Response {
-    let body = match read_body(request.into_body(), BODY_BYTES_MAX, BODY_READ_TIMEOUT).await {
+    let body = match read_body(request.into_body(), BODY_BYTES_MAX, shared.limits.body_timeout).await {
         Ok(body) => body,
         Err(response) => return response.into_response(),
     };
@@ -538,7 +546,7 @@ fn stream_permit(shared: &Shared) -> Result<OwnedSemaphorePermit, ApiError> {
         error(
             StatusCode::SERVICE_UNAVAILABLE,
             "too_many_streams",
-            format!("at most {STREAMS_MAX} exports and streams at once"),
+            format!("at most {} exports and streams at once", shared.limits.streams),
         )
     })
 }
@@ -822,8 +830,8 @@ async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
         "status": if ok { "ok" } else { "degraded" },
         "entries": snapshot.size,
         "writer": snapshot.health,
-        "in_flight": IN_FLIGHT_MAX - shared.in_flight.available_permits(),
-        "streams": STREAMS_MAX - shared.streams.available_permits(),
+        "in_flight": shared.limits.in_flight - shared.in_flight.available_permits(),
+        "streams": shared.limits.streams - shared.streams.available_permits(),
     });
     (if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, Json(body)).into_response()
 }

@@ -157,8 +157,8 @@ pub struct Node {
 
 impl Node {
     /// Opens the data directory (taking its lock), re-reads and replays the
-    /// log in one pass, and starts the writer thread.
-    pub fn open(data: &Path) -> Result<Self, StartError> {
+    /// log in one pass, and starts the writer thread, under `limits`.
+    pub fn open(data: &Path, limits: server::Limits) -> Result<Self, StartError> {
         let key_path = log_key_path(data);
         let started = std::time::Instant::now();
         let mut verifier = dauys_core::ChainVerifier::new();
@@ -186,7 +186,7 @@ impl Node {
                 problem: "does not match the log key published in genesis".into(),
             });
         }
-        let (shared, writer) = api::Shared::start(store, sequencer, log_key)?;
+        let (shared, writer) = api::Shared::start(store, sequencer, log_key, limits)?;
         Ok(Self { shared, writer: Some(writer) })
     }
 
@@ -202,8 +202,10 @@ impl Node {
         listener: tokio::net::TcpListener,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let limits = server::Limits::for_this_process();
-        tracing::info!(connections = limits.connections, "connection cap");
+        // Fitted now that the store, the index and the runtime hold their
+        // descriptors.
+        let limits = self.shared.limits().fitted();
+        tracing::info!(?limits, "limits");
         let shared = Arc::clone(&self.shared);
         let shutdown = async move {
             shutdown.await;

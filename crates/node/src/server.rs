@@ -27,8 +27,13 @@ use tokio::sync::Semaphore;
 
 /// Connections at most, before the descriptor limit lowers it.
 pub const CONNECTIONS_MAX: usize = 4_096;
-/// Descriptors kept free for the node's own files.
-const DESCRIPTORS_RESERVED: u64 = 64;
+/// Descriptors kept free, beyond those open at start, for the node's own
+/// files (sled's segments, the blocking pool's reads) and for refusals.
+const DESCRIPTORS_RESERVED: u64 = 32 + REFUSALS_MAX as u64;
+/// Connections beyond the cap being answered at once; past this, the
+/// listener waits instead of accepting, so refusals never exhaust
+/// descriptors either.
+const REFUSALS_MAX: usize = 16;
 /// Request headers must arrive within this time (also the idle keep-alive
 /// timeout).
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -39,20 +44,44 @@ pub const CONNECTION_BUFFER_BYTES: usize = 64 << 10;
 /// How long graceful shutdown waits for open requests.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
-/// The listener's limits.
-#[derive(Debug, Clone, Copy)]
+/// Every cap and timeout of the node's HTTP side, in one place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Connections open at once.
+    /// Connections open at once (lowered to fit the descriptor limit).
     pub connections: usize,
+    /// Requests being handled at once, all routes.
+    pub in_flight: usize,
+    /// Exports and live streams open at once.
+    pub streams: usize,
+    /// Request headers must arrive within this time; also the idle
+    /// keep-alive timeout.
+    pub header_timeout: Duration,
+    /// A request body must arrive within this time.
+    pub body_timeout: Duration,
+    /// A response the client reads nothing of for this long is abandoned.
+    pub stall_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            connections: CONNECTIONS_MAX,
+            in_flight: crate::api::IN_FLIGHT_MAX,
+            streams: crate::api::STREAMS_MAX,
+            header_timeout: HEADER_READ_TIMEOUT,
+            body_timeout: crate::api::BODY_READ_TIMEOUT,
+            stall_timeout: WRITE_STALL_TIMEOUT,
+        }
+    }
 }
 
 impl Limits {
-    /// The limits for this process: raises the soft descriptor limit to the
-    /// hard one, then caps connections below it.
-    pub fn for_this_process() -> Self {
+    /// These limits in this process: raises the soft descriptor limit to the
+    /// hard one, then lowers the connection cap to stay below it.
+    pub fn fitted(self) -> Self {
         let descriptors = raise_descriptor_limit();
         let room = usize::try_from(descriptors.saturating_sub(DESCRIPTORS_RESERVED)).unwrap_or(usize::MAX);
-        Self { connections: CONNECTIONS_MAX.min(room.max(16)) }
+        Self { connections: self.connections.min(room.max(16)), ..self }
     }
 }
 
@@ -75,15 +104,24 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let connections = Arc::new(Semaphore::new(limits.connections));
+    let refusals = Arc::new(Semaphore::new(REFUSALS_MAX));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let service = hyper_util::service::TowerToHyperService::new(router);
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .header_read_timeout(limits.header_timeout)
         .max_buf_size(CONNECTION_BUFFER_BYTES)
         .keep_alive(true);
     tokio::pin!(shutdown);
     loop {
+        // At the cap with refusals already in flight, leave new connections
+        // in the backlog for a moment rather than take a descriptor.
+        if connections.available_permits() == 0 && refusals.available_permits() == 0 {
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_millis(10)) => continue,
+                () = &mut shutdown => break,
+            }
+        }
         let (stream, _) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -97,11 +135,16 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let Ok(permit) = Arc::clone(&connections).try_acquire_owned() else {
-            tokio::spawn(refuse(stream));
+            let refusal = Arc::clone(&refusals).try_acquire_owned();
+            tokio::spawn(async move {
+                refuse(stream).await;
+                drop(refusal);
+            });
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let connection = http.serve_connection(TokioIo::new(StallGuard::new(stream)), service.clone());
+        let guarded = StallGuard::new(stream, limits.stall_timeout);
+        let connection = http.serve_connection(TokioIo::new(guarded), service.clone());
         let watched = graceful.watch(connection);
         tokio::spawn(async move {
             let _ = watched.await;
@@ -125,22 +168,24 @@ async fn refuse(mut stream: TcpStream) {
     let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(response.as_bytes())).await;
 }
 
-/// A TCP stream that fails a write the peer has not let through for
-/// [`WRITE_STALL_TIMEOUT`].
+/// A TCP stream that fails a write the peer has not let through for the
+/// stall timeout.
 struct StallGuard {
     stream: TcpStream,
+    timeout: Duration,
     stalled: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl StallGuard {
-    fn new(stream: TcpStream) -> Self {
-        Self { stream, stalled: None }
+    fn new(stream: TcpStream, timeout: Duration) -> Self {
+        Self { stream, timeout, stalled: None }
     }
 
     fn check_stall<T>(&mut self, cx: &mut Context<'_>, poll: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
         match poll {
             Poll::Pending => {
-                let timer = self.stalled.get_or_insert_with(|| Box::pin(tokio::time::sleep(WRITE_STALL_TIMEOUT)));
+                let timeout = self.timeout;
+                let timer = self.stalled.get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
                 if timer.as_mut().poll(cx).is_ready() {
                     return Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, "the client stopped reading")));
                 }

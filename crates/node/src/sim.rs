@@ -168,13 +168,13 @@ impl World {
     /// must refuse.
     fn act(&mut self, rng: &mut SimRng, now_ms: u64) -> Act {
         let voter = |rng: &mut SimRng, world: &World| {
-            Keypair::from_seed(&world.voters[rng.below(VOTERS as u64) as usize].seed())
+            Keypair::from_seed(&world.voters[rng.index(VOTERS)].seed())
         };
         let pick = |rng: &mut SimRng, ids: &[Hash]| {
             if ids.is_empty() || rng.chance(1, 20) {
                 sha256(&rng.next_u64().to_be_bytes())
             } else {
-                ids[rng.below(ids.len() as u64) as usize]
+                ids[rng.index(ids.len())]
             }
         };
         let commission = Keypair::from_seed(&self.commission.seed());
@@ -247,7 +247,7 @@ impl World {
             _ => match self.replayable.len() {
                 // A stale nonce: an accepted act sent again, byte for byte.
                 n if n > 0 && rng.chance(1, 2) => {
-                    let submission = self.replayable[rng.below(n as u64) as usize].clone();
+                    let submission = self.replayable[rng.index(n)].clone();
                     let payload = Payload::decode(&submission.payload).expect("own acts decode");
                     Act { submission, payload }
                 }
@@ -312,8 +312,9 @@ impl Run {
                 if std::env::var_os("DAUYS_SIM_DUMP").is_some() {
                     let image = self.disk.visible();
                     eprintln!("end {} len {}", scan.end, image.len());
-                    for (i, chunk) in image[usize::try_from(scan.end).unwrap_or(0)..].chunks(32).enumerate() {
-                        eprintln!("{:6} {}", scan.end as usize + i * 32, hex::encode(chunk));
+                    let end = usize::try_from(scan.end).unwrap_or(0);
+                    for (i, chunk) in image[end..].chunks(32).enumerate() {
+                        eprintln!("{:6} {}", end + i * 32, hex::encode(chunk));
                     }
                 }
                 return Err(self.violation(format!("recovery refused a log that only lost unsynced data: {damage:?}")));

@@ -295,6 +295,7 @@ impl Store {
         }
         let file = SharedFile(Arc::new(open_log_file(&log_path).map_err(io("opening log.dat"))?));
 
+        let index_existed = dir.join("index").exists();
         let (mut index, vouched) = match index::Index::open(dir) {
             Ok((index, vouched)) => (Some(index), vouched),
             Err(error) => {
@@ -338,7 +339,8 @@ impl Store {
             if let Some(index) = index.as_mut() {
                 index.record(&authors)?;
             }
-            recovery.index_rebuilt = true;
+            // Building the index of a new directory is not a recovery.
+            recovery.index_rebuilt = index_existed;
         } else if vouched.is_some_and(|n| n != scan.size) {
             // A clean index of another length (a restored log, say): rebuild
             // it with a second pass.
