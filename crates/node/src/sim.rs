@@ -167,9 +167,7 @@ impl World {
     /// One random act: mostly ones the rules may accept, some that they
     /// must refuse.
     fn act(&mut self, rng: &mut SimRng, now_ms: u64) -> Act {
-        let voter = |rng: &mut SimRng, world: &World| {
-            Keypair::from_seed(&world.voters[rng.index(VOTERS)].seed())
-        };
+        let voter = |rng: &mut SimRng, world: &World| Keypair::from_seed(&world.voters[rng.index(VOTERS)].seed());
         let pick = |rng: &mut SimRng, ids: &[Hash]| {
             if ids.is_empty() || rng.chance(1, 20) {
                 sha256(&rng.next_u64().to_be_bytes())
