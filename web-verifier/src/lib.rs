@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 
 use dauys_core::crypto::SignatureError;
-use dauys_core::event::Body;
+use dauys_core::event::{Body, EventKind};
 use dauys_core::verify::{prepare_line_with, signature_verdict, LineSplitter, Prepared, Reason};
 use dauys_core::{ChainVerifier, Failure, Hash, PublicKey, Summary};
 use wasm_bindgen::prelude::*;
@@ -49,17 +49,24 @@ pub struct Act {
     pub counts: bool,
 }
 
-/// What is remembered per entry for "find my act": its hash, author,
-/// kind and target. About 80 bytes per entry.
+/// What is remembered per entry for "find my act": its hash (32 bytes),
+/// author (4, an index into the distinct authors), kind (1) and target (4,
+/// an index into the distinct petitions and referendums): 41 bytes per
+/// entry, beside one key per author and one id per petition or referendum.
 #[derive(Default)]
 struct ActIndex {
     hashes: Vec<Hash>,
     authors: Vec<u32>,
     author_ids: HashMap<PublicKey, u32>,
     author_keys: Vec<PublicKey>,
-    kinds: Vec<&'static str>,
-    targets: Vec<Option<Hash>>,
+    kinds: Vec<u8>,
+    targets: Vec<u32>,
+    target_ids: HashMap<Hash, u32>,
+    target_keys: Vec<Hash>,
 }
+
+/// No target.
+const NO_TARGET: u32 = u32::MAX;
 
 /// A verification in progress.
 #[derive(Default)]
@@ -89,9 +96,20 @@ impl Session {
             Body::BallotCast { referendum, .. } | Body::ResultDeclared { referendum, .. } => Some(*referendum),
             _ => None,
         };
+        let target = match target {
+            Some(id) => {
+                let next = u32::try_from(self.index.target_keys.len()).unwrap_or(NO_TARGET);
+                let slot = *self.index.target_ids.entry(id).or_insert(next);
+                if slot == next {
+                    self.index.target_keys.push(id);
+                }
+                slot
+            }
+            None => NO_TARGET,
+        };
         self.index.hashes.push(entry.hash);
         self.index.authors.push(author);
-        self.index.kinds.push(payload.body.kind().name());
+        self.index.kinds.push(payload.body.kind() as u8);
         self.index.targets.push(target);
     }
 
@@ -193,9 +211,9 @@ impl Session {
                 out.push(Act {
                     position: position as u64,
                     hash: hex::encode(hash),
-                    kind: self.index.kinds[position],
+                    kind: EventKind::from_tag(self.index.kinds[position]).map_or("unknown", EventKind::name),
                     author: hex::encode(self.index.author_keys[author as usize]),
-                    target: self.index.targets[position].map(hex::encode),
+                    target: self.index.target_keys.get(self.index.targets[position] as usize).map(hex::encode),
                     counts: true,
                 });
                 if out.len() >= 200 {
