@@ -18,6 +18,7 @@ pub mod screen;
 pub mod sequence;
 pub mod state;
 pub mod summary;
+pub mod tlog;
 pub mod verify;
 
 /// A SHA-256 digest.

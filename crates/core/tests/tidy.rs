@@ -62,6 +62,8 @@ fn the_core_depends_on_nothing_that_does_io() {
         "icu_locale_core",
         "unicode-normalization",
         "unicode-security",
+        "tlog_tiles",
+        "signed_note",
     ];
     for name in &names {
         assert!(allowed.contains(name), "dauys-core must not depend on `{name}` (no IO, clock, randomness or runtime)");
