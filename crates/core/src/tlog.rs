@@ -16,7 +16,7 @@ use base64::Engine as _;
 use sha2::{Digest, Sha256};
 use signed_note::{Note, Signature, VerificationError, Verifier, Verifiers};
 use thiserror::Error;
-pub use tlog_tiles::{Hash as TreeHash, HashReader, RecordProof, TreeProof, EMPTY_HASH};
+pub use tlog_tiles::{Error as TlogHashError, Hash as TreeHash, HashReader, RecordProof, TreeProof, EMPTY_HASH};
 
 use crate::crypto::{self, Keypair};
 use crate::{Hash, PublicKey};

@@ -29,6 +29,7 @@ pub mod index;
 pub mod log;
 pub mod reader;
 pub mod sim;
+pub mod tree;
 
 pub use dir::Marker;
 pub use file::LogFile;
@@ -108,6 +109,8 @@ pub struct Recovery {
     /// Whether a format 1 log file was rewritten in format 2 (the original
     /// is kept as `log.dat.format-1`).
     pub migrated: bool,
+    /// Whether `tree.dat` held wrong hashes (rewritten from the log).
+    pub tree_repaired: bool,
 }
 
 /// An entry to append, with what the index needs.
@@ -161,12 +164,13 @@ struct Published {
     end: u64,
 }
 
-/// A handle for reading committed entries from any thread while the
-/// writer appends.
+/// A handle for reading committed entries and their tree from any thread
+/// while the writer appends.
 #[derive(Debug, Clone)]
 pub struct LogReadHandle {
     file: SharedFile,
     published: Arc<RwLock<Published>>,
+    tree: tree::TreeReader,
 }
 
 impl LogReadHandle {
@@ -195,6 +199,11 @@ impl LogReadHandle {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// The stored hashes of the tree (ask only below the published size).
+    pub fn tree(&self) -> &tree::TreeReader {
+        &self.tree
+    }
 }
 
 /// The writer's store: the locked data directory, its log and its index.
@@ -202,6 +211,7 @@ pub struct Store {
     dir: PathBuf,
     _lock: dir::DirLock,
     log: Log<SharedFile>,
+    tree: tree::TreeFile,
     index: Option<index::Index>,
     published: Arc<RwLock<Published>>,
     marker: Marker,
@@ -311,12 +321,14 @@ impl Store {
                 index.reset()?;
             }
         }
+        let mut tree = tree::TreeFile::open(dir)?;
         let mut genesis_hash = None;
         let mut authors = Vec::new();
         let scan = log::scan(&file, |position, entry| {
             if position == 0 {
                 genesis_hash = Some(sha256(entry));
             }
+            tree.check_next(entry).map_err(|e| e.to_string())?;
             if rebuilding {
                 authors.push(Entry::decode(entry).map_err(|e| e.to_string())?.author);
                 if authors.len() >= 65_536 {
@@ -382,6 +394,10 @@ impl Store {
         if scan.size == 0 {
             return Err(lost("log.dat holds no genesis entry"));
         }
+        recovery.tree_repaired = tree.finish_check()?;
+        if recovery.tree_repaired {
+            tracing::warn!("tree.dat held wrong hashes; rewrote them from the log");
+        }
         let genesis_hash = genesis_hash.unwrap_or_default();
         let marker = match marker {
             Some(marker) if marker.genesis != genesis_hash => {
@@ -413,7 +429,7 @@ impl Store {
         let published =
             Arc::new(RwLock::new(Published { offsets: scan.offsets.clone(), size: scan.size, end: scan.end }));
         let log = Log::from_scan(file, &scan);
-        Ok((Self { dir: dir.to_owned(), _lock: lock, log, index, published, marker }, recovery))
+        Ok((Self { dir: dir.to_owned(), _lock: lock, log, tree, index, published, marker }, recovery))
     }
 
     /// Entries in the log.
@@ -447,6 +463,14 @@ impl Store {
     pub fn append(&mut self, batch: &[Append]) -> Result<(), AppendError> {
         let entries: Vec<(&[u8], Hash)> = batch.iter().map(|a| (a.bytes.as_slice(), a.hash)).collect();
         self.log.append(&entries)?;
+        // The tree follows the durable log; a failure here is repaired from
+        // the log at the next start, and the writer stops taking acts
+        // rather than sign a checkpoint without its hashes.
+        let bytes: Vec<&[u8]> = batch.iter().map(|a| a.bytes.as_slice()).collect();
+        if let Err(error) = self.tree.append(&bytes) {
+            tracing::error!(%error, "writing tree.dat failed");
+            return Err(AppendError::Poisoned(std::io::Error::other(format!("tree.dat: {error}"))));
+        }
         if let Ok(mut published) = self.published.write() {
             let known = published.offsets.len();
             published.offsets.extend_from_slice(&self.log.offsets()[known..]);
@@ -470,7 +494,16 @@ impl Store {
 
     /// A handle for reading committed entries from other threads.
     pub fn reader(&self) -> LogReadHandle {
-        LogReadHandle { file: self.log.file().clone(), published: Arc::clone(&self.published) }
+        LogReadHandle {
+            file: self.log.file().clone(),
+            published: Arc::clone(&self.published),
+            tree: self.tree.reader(),
+        }
+    }
+
+    /// The root of the tree over the committed entries.
+    pub fn root(&self) -> Hash {
+        self.tree.root()
     }
 
     /// Up to `limit` entries from `from`.

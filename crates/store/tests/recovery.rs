@@ -424,3 +424,41 @@ fn a_format_1_log_file_is_rewritten_and_the_original_kept() {
     assert!(!recovery.migrated);
     assert_eq!(store.read_range(0, 100).unwrap(), entries.iter().map(|(b, _)| b.clone()).collect::<Vec<_>>());
 }
+
+#[test]
+fn the_tree_follows_the_log_and_is_rewritten_from_it() {
+    use dauys_core::tlog::{check_inclusion, prove_inclusion, Checkpoint, Frontier};
+    let dir = tempfile::tempdir().unwrap();
+    let entries = filled(dir.path());
+    let mut frontier = Frontier::new();
+    for (bytes, _) in &entries {
+        frontier.push(bytes);
+    }
+    let check = |store: &Store| {
+        assert_eq!(store.root(), frontier.root());
+        let checkpoint = Checkpoint { origin: "o".into(), size: entries.len() as u64, root: store.root() };
+        for index in [0u64, 7, 52] {
+            let proof = prove_inclusion(checkpoint.size, index, store.reader().tree()).unwrap();
+            check_inclusion(&proof, &checkpoint, index, &entries[index as usize].0).unwrap();
+        }
+    };
+    let (store, recovery) = open(dir.path()).unwrap();
+    assert!(!recovery.tree_repaired);
+    check(&store);
+    drop(store);
+    // Garbage where a crash left unsynced pages: found and rewritten.
+    let tree = dir.path().join("tree.dat");
+    let mut bytes = std::fs::read(&tree).unwrap();
+    bytes[32 * 40] ^= 0xff;
+    std::fs::write(&tree, &bytes).unwrap();
+    let (store, recovery) = open(dir.path()).unwrap();
+    assert!(recovery.tree_repaired);
+    check(&store);
+    drop(store);
+    // Lost, or lagging behind the log: written again, silently.
+    std::fs::remove_file(&tree).unwrap();
+    let (store, recovery) = open(dir.path()).unwrap();
+    assert!(!recovery.tree_repaired);
+    check(&store);
+    assert_eq!(std::fs::metadata(&tree).unwrap().len(), 32 * dauys_core::tlog::stored_hash_count(entries.len() as u64));
+}
