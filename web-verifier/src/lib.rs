@@ -7,14 +7,23 @@
 //! node and the command line do. A verifier with no workers at hand calls
 //! [`Verifier::feed`], which checks signatures itself.
 //!
+//! For a format 2 ledger the page also checks the transparency log: the
+//! checkpoint against the tree over the entries replayed
+//! ([`Session::check_checkpoint`]) and against the checkpoint this browser
+//! saw before, and a receipt alone ([`receipt_report`]) with a consistency
+//! proof to the latest checkpoint built from a few tiles the page fetches
+//! ([`consistency_step`]), without the log.
+//!
 //! The logic lives in plain Rust ([`Session`]) so it is tested natively;
 //! the `#[wasm_bindgen]` layer only converts errors into JavaScript errors
 //! carrying a stable `code`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use base64::prelude::{Engine as _, BASE64_STANDARD as BASE64};
 use dauys_core::crypto::SignatureError;
 use dauys_core::event::{Body, EventKind};
+use dauys_core::tlog::{self, Checkpoint, Frontier, Policy, Receipt, TileSet, VerifierKey};
 use dauys_core::verify::{prepare_line_with, signature_verdict, LineSplitter, Prepared, Reason};
 use dauys_core::{ChainVerifier, Failure, Hash, PublicKey, Summary};
 use wasm_bindgen::prelude::*;
@@ -76,9 +85,135 @@ pub struct Session {
     failure: Option<Failure>,
     index: ActIndex,
     bytes: u64,
+    /// The RFC 6962 tree over the entries replayed (a frontier: 32 bytes
+    /// per level), and its roots at the sizes a check needs.
+    frontier: Frontier,
+    wanted: BTreeSet<u64>,
+    roots: HashMap<u64, Hash>,
+}
+
+/// What the page learns of a checkpoint checked against the log it
+/// replayed: each check, and what to remember as "seen".
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct CheckpointReport {
+    /// Every check passed.
+    pub ok: bool,
+    /// The checkpoint's size.
+    pub size: u64,
+    /// Its root, base64.
+    pub root: String,
+    /// The log's verifier key (from the genesis replayed).
+    pub log_key: String,
+    /// Witnesses whose cosignatures verified.
+    pub cosigned_by: Vec<String>,
+    /// The first problem, if any (a fork is reported here).
+    pub problem: Option<String>,
+    /// The size of the checkpoint seen before in this browser, if any.
+    pub seen_before: Option<u64>,
+}
+
+/// A checkpoint remembered by the page (per log verifier key).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Seen {
+    /// Its size.
+    pub size: u64,
+    /// Its root, base64.
+    pub root: String,
+}
+
+fn seen_checkpoint(log: &VerifierKey, seen: &Seen) -> Option<Checkpoint> {
+    Checkpoint::parse_text(&format!("{}\n{}\n{}\n", log.name, seen.size, seen.root)).ok()
+}
+
+/// The trust policy from the page: the log key, witness verifier keys (one
+/// per line, blank lines ignored) and a quorum.
+fn policy(log: VerifierKey, witnesses: &str, quorum: usize) -> Result<Policy, String> {
+    let witnesses = witnesses
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| VerifierKey::parse(l).map_err(|e| format!("witness key: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    if quorum > witnesses.len() {
+        return Err(format!("a quorum of {quorum} needs {quorum} witness keys"));
+    }
+    Ok(Policy { log, witnesses, quorum })
 }
 
 impl Session {
+    /// Asks for the root of the tree of the first `size` entries, to check
+    /// a checkpoint of that size once the replay passes it.
+    pub fn want_root(&mut self, size: u64) {
+        self.wanted.insert(size);
+    }
+
+    /// The root of the tree of the first `size` entries, if known.
+    pub fn root_at(&self, size: u64) -> Option<Hash> {
+        match size {
+            0 => Some(Frontier::new().root()),
+            _ if size == self.frontier.size() => Some(self.frontier.root()),
+            _ => self.roots.get(&size).copied(),
+        }
+    }
+
+    /// Checks a checkpoint note against the log replayed (call after
+    /// [`Session::finish`] succeeded): signed by the genesis log key,
+    /// cosigned by `quorum` of `witnesses`, its root the tree over its first
+    /// entries, and extending the checkpoint this browser saw before
+    /// (`seen`: a JSON object from verifier keys to `{size, root}`).
+    pub fn check_checkpoint(&self, note: &str, witnesses: &str, quorum: usize, seen: &str) -> CheckpointReport {
+        let mut report = CheckpointReport::default();
+        let Some(ledger) = self.chain.ledger() else {
+            report.problem = Some("no log was verified".into());
+            return report;
+        };
+        let genesis = ledger.genesis();
+        let Some(origin) = &genesis.origin else {
+            report.problem = Some("a format 1 ledger has no checkpoints".into());
+            return report;
+        };
+        let log =
+            VerifierKey { name: origin.clone(), signature_type: tlog::SIGNATURE_ED25519, public: genesis.log_key };
+        report.log_key = log.encode();
+        let verified =
+            match policy(log.clone(), witnesses, quorum).and_then(|p| p.verify(note).map_err(|e| e.to_string())) {
+                Ok(verified) => verified,
+                Err(problem) => {
+                    report.problem = Some(problem);
+                    return report;
+                }
+            };
+        let checkpoint = &verified.checkpoint;
+        report.size = checkpoint.size;
+        report.root = BASE64.encode(checkpoint.root);
+        report.cosigned_by.clone_from(&verified.cosigned_by);
+        if checkpoint.size > self.chain.size() {
+            report.problem = Some(format!(
+                "the checkpoint names {} entries but the log served only {}",
+                checkpoint.size,
+                self.chain.size()
+            ));
+            return report;
+        }
+        if self.root_at(checkpoint.size) != Some(checkpoint.root) {
+            report.problem =
+                Some(format!("the checkpoint's root is not the tree over the first {} entries", checkpoint.size));
+            return report;
+        }
+        let seen: BTreeMap<String, Seen> = serde_json::from_str(seen).unwrap_or_default();
+        if let Some(before) = seen.get(&report.log_key).and_then(|s| seen_checkpoint(&log, s)) {
+            report.seen_before = Some(before.size);
+            let no_tiles =
+                || Err(tlog::TlogError::Malformed { what: "comparison", problem: "that size was not replayed".into() });
+            if let Err(fork) = tlog::check_extends(&before, checkpoint, self.root_at(before.size), no_tiles) {
+                report.problem = Some(fork.to_string());
+                return report;
+            }
+        }
+        report.ok = true;
+        report
+    }
+
     fn record(&mut self, prepared: &Prepared) {
         let Ok(entry) = prepared else { return };
         let Ok(payload) = &entry.payload else { return };
@@ -120,6 +255,13 @@ impl Session {
         match self.chain.check(&prepared) {
             Ok(()) => {
                 self.record(&prepared);
+                if let Ok(entry) = &prepared {
+                    self.frontier.push(&entry.bytes);
+                    let size = self.frontier.size();
+                    if self.wanted.contains(&size) {
+                        self.roots.insert(size, self.frontier.root());
+                    }
+                }
                 Ok(())
             }
             Err(failure) => {
@@ -225,6 +367,183 @@ impl Session {
     }
 }
 
+/// What the page shows of a receipt checked offline.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ReceiptReport {
+    /// The receipt verified.
+    pub ok: bool,
+    /// Why not.
+    pub problem: Option<String>,
+    /// The entry's position.
+    pub index: u64,
+    /// The checkpoint's size and origin.
+    pub size: u64,
+    /// The log's origin.
+    pub origin: String,
+    /// Witnesses whose cosignatures verified.
+    pub cosigned_by: Vec<String>,
+    /// The act: its kind, author (hex), node time and entry hash (hex).
+    pub kind: String,
+    /// Author key, hex.
+    pub author: String,
+    /// Node time of the entry.
+    pub time_ms: u64,
+    /// SHA-256 of the entry, hex.
+    pub entry_hash: String,
+}
+
+fn log_key(text: &str) -> Result<VerifierKey, String> {
+    let key = VerifierKey::parse(text.trim()).map_err(|e| format!("log key: {e}"))?;
+    if key.signature_type != tlog::SIGNATURE_ED25519 {
+        return Err("the log key must be the log's Ed25519 verifier key (type 01)".into());
+    }
+    Ok(key)
+}
+
+/// Checks a receipt (C2SP tlog-proof) alone: its checkpoint passes the
+/// policy (log key, witnesses one per line, quorum) and the entry it
+/// carries is included at its index.
+pub fn receipt_report(text: &str, log: &str, witnesses: &str, quorum: usize) -> ReceiptReport {
+    let mut report = ReceiptReport::default();
+    let result = (|| -> Result<(), String> {
+        let receipt = Receipt::parse(text).map_err(|e| e.to_string())?;
+        report.index = receipt.index;
+        report.entry_hash = hex::encode(dauys_core::sha256(&receipt.entry));
+        if let Ok(entry) = dauys_core::Entry::decode(&receipt.entry) {
+            report.author = hex::encode(entry.author);
+            report.time_ms = entry.time_ms;
+            report.kind =
+                dauys_core::Payload::decode(entry.payload).map(|p| p.body.kind().name()).unwrap_or("?").into();
+        }
+        let policy = policy(log_key(log)?, witnesses, quorum)?;
+        let verified = receipt.verify(&policy).map_err(|e| e.to_string())?;
+        report.size = verified.checkpoint.size;
+        report.origin = verified.checkpoint.origin;
+        report.cosigned_by = verified.cosigned_by;
+        Ok(())
+    })();
+    match result {
+        Ok(()) => report.ok = true,
+        Err(problem) => report.problem = Some(problem),
+    }
+    report
+}
+
+/// One round of "is my act still there": tiles the page must fetch first,
+/// or the verdict.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Consistency {
+    /// The latest checkpoint extends the receipt's (and the one this
+    /// browser saw before).
+    pub ok: bool,
+    /// Tile paths to fetch (under the log's prefix) before asking again.
+    pub missing: Vec<String>,
+    /// The latest checkpoint's size.
+    pub latest_size: u64,
+    /// Witnesses that cosigned it.
+    pub cosigned_by: Vec<String>,
+    /// The size of the checkpoint seen before in this browser, if any.
+    pub seen_before: Option<u64>,
+    /// Why not.
+    pub problem: Option<String>,
+}
+
+/// Checks that the log's latest checkpoint (`latest`, a signed note that
+/// must pass the policy) extends the receipt's checkpoint (signed by the
+/// log key) and the checkpoint this browser saw before (`seen`, as for
+/// [`Session::check_checkpoint`]), with consistency proofs built from
+/// `tiles`. While tiles are missing, returns their paths.
+pub fn consistency_step(
+    receipt: &str,
+    latest: &str,
+    log: &str,
+    witnesses: &str,
+    quorum: usize,
+    seen: &str,
+    tiles: &TileSet,
+) -> Consistency {
+    let mut out = Consistency::default();
+    let result = (|| -> Result<(), String> {
+        let log = log_key(log)?;
+        let receipt = Receipt::parse(receipt).map_err(|e| e.to_string())?;
+        let log_only = Policy { log: log.clone(), witnesses: Vec::new(), quorum: 0 };
+        let old = receipt.verify(&log_only).map_err(|e| format!("the receipt: {e}"))?.checkpoint;
+        let verified = policy(log.clone(), witnesses, quorum)?
+            .verify(latest)
+            .map_err(|e| format!("the latest checkpoint: {e}"))?;
+        out.latest_size = verified.checkpoint.size;
+        out.cosigned_by.clone_from(&verified.cosigned_by);
+        let new = &verified.checkpoint;
+        let seen: BTreeMap<String, Seen> = serde_json::from_str(seen).unwrap_or_default();
+        let before = seen.get(&log.encode()).and_then(|s| seen_checkpoint(&log, s));
+        out.seen_before = before.as_ref().map(|b| b.size);
+        // Both proofs read the same tiles: ask for all that are missing at once.
+        let receipt_check = tlog::check_consistency_from_tiles(tiles, &old, new);
+        let seen_check = before.as_ref().map(|before| {
+            tlog::check_extends(before, new, None, || tlog::check_consistency_from_tiles(tiles, before, new))
+        });
+        out.missing = tiles.take_missing();
+        if !out.missing.is_empty() {
+            return Ok(());
+        }
+        receipt_check.map_err(|e| format!("the latest checkpoint does not extend the receipt's: {e}"))?;
+        if let Some(Err(fork)) = seen_check {
+            return Err(fork.to_string());
+        }
+        Ok(())
+    })();
+    match result {
+        Ok(()) => out.ok = out.missing.is_empty(),
+        Err(problem) => out.problem = Some(problem),
+    }
+    out
+}
+
+/// The log's verifier key from the genesis entry, the first entry of the
+/// first entry bundle (for a receipt check without a pinned key; the page
+/// shows the key so the citizen can compare it with the published one).
+pub fn genesis_log_key(bundle: &[u8]) -> Result<String, String> {
+    let (length, rest) = bundle.split_first_chunk::<2>().ok_or("an empty entry bundle")?;
+    let entry = rest.get(..usize::from(u16::from_be_bytes(*length))).ok_or("a short entry bundle")?;
+    let entry = dauys_core::Entry::decode(entry).map_err(|e| e.to_string())?;
+    let payload = dauys_core::Payload::decode(entry.payload).map_err(|e| e.to_string())?;
+    let Body::LedgerOpened(genesis) = payload.body else { return Err("entry 0 is not a genesis".into()) };
+    let origin = genesis.origin.ok_or("a format 1 ledger has no checkpoints")?;
+    Ok(VerifierKey { name: origin, signature_type: tlog::SIGNATURE_ED25519, public: genesis.log_key }.encode())
+}
+
+/// An entry bundle (C2SP tlog-tiles) of `count` entries starting at
+/// `first`, as export lines for the verifier: how the page reads a static
+/// mirror. A malformed bundle is an error (the verdict then says the log is
+/// unreadable, not which entry is wrong).
+pub fn bundle_lines(bundle: &[u8], first: u64, count: u64) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(bundle.len() * 4 / 3 + 128 * usize::try_from(count).unwrap_or(0));
+    let mut rest = bundle;
+    let mut n = 0u64;
+    while let Some((length, tail)) = rest.split_first_chunk::<2>() {
+        let length = usize::from(u16::from_be_bytes(*length));
+        let entry = tail.get(..length).ok_or("an entry bundle ends inside an entry")?;
+        out.extend_from_slice(dauys_core::verify::export_line(first + n, &dauys_core::sha256(entry), entry).as_bytes());
+        rest = &tail[length..];
+        n += 1;
+    }
+    if !rest.is_empty() || n != count {
+        return Err(format!("the entry bundle holds {n} entries, not {count}"));
+    }
+    Ok(out)
+}
+
+fn tile_set(tiles_json: &str) -> TileSet {
+    let map: HashMap<String, String> = serde_json::from_str(tiles_json).unwrap_or_default();
+    let mut tiles = TileSet::default();
+    for (path, bytes) in map {
+        if let Ok(bytes) = BASE64.decode(bytes) {
+            tiles.insert(path, bytes);
+        }
+    }
+    tiles
+}
+
 fn js_error(failure: &Failure) -> JsValue {
     let error = js_sys_error(&failure.to_string());
     let _ = set(&error, "code", &JsValue::from_str(failure.reason.code()));
@@ -263,6 +582,44 @@ pub fn head_signature_valid(head_json: &str, log_key_hex: &str) -> bool {
         return false;
     };
     head.verify(&key).is_ok()
+}
+
+/// [`receipt_report`] as JSON.
+#[wasm_bindgen(js_name = checkReceipt)]
+pub fn check_receipt(text: &str, log: &str, witnesses: &str, quorum: u32) -> String {
+    let quorum = usize::try_from(quorum).unwrap_or(usize::MAX);
+    serde_json::to_string(&receipt_report(text, log, witnesses, quorum)).unwrap_or_default()
+}
+
+/// [`consistency_step`] as JSON; `tiles_json` maps tile paths to base64.
+#[wasm_bindgen(js_name = consistencyStep)]
+pub fn consistency_step_js(
+    receipt: &str,
+    latest: &str,
+    log: &str,
+    witnesses: &str,
+    quorum: u32,
+    seen: &str,
+    tiles_json: &str,
+) -> String {
+    let quorum = usize::try_from(quorum).unwrap_or(usize::MAX);
+    let step = consistency_step(receipt, latest, log, witnesses, quorum, seen, &tile_set(tiles_json));
+    serde_json::to_string(&step).unwrap_or_default()
+}
+
+/// [`genesis_log_key`]: the verifier key, or an error.
+#[wasm_bindgen(js_name = genesisLogKey)]
+pub fn genesis_log_key_js(bundle: &[u8]) -> Result<String, JsValue> {
+    genesis_log_key(bundle).map_err(|e| js_sys_error(&e))
+}
+
+/// [`bundle_lines`]: export lines, or an error.
+#[wasm_bindgen(js_name = bundleLines)]
+pub fn bundle_lines_js(bundle: &[u8], first: f64, count: f64) -> Result<Vec<u8>, JsValue> {
+    // Positions and counts from JavaScript: whole and non-negative by construction.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let (first, count) = (first as u64, count as u64);
+    bundle_lines(bundle, first, count).map_err(|e| js_sys_error(&e))
 }
 
 /// The streaming verifier for JavaScript. Errors are `Error`s with `code`,
@@ -308,6 +665,19 @@ impl Verifier {
     pub fn finish(&mut self) -> Result<String, JsValue> {
         let summary = self.session.finish().map_err(|f| js_error(&f))?;
         serde_json::to_string(&summary).map_err(|e| JsValue::from_str(&e.to_string()))
+    }
+    /// Asks for the tree root at `size` (a checkpoint's) during the replay.
+    #[wasm_bindgen(js_name = wantRoot)]
+    pub fn want_root(&mut self, size: f64) {
+        // A size from JavaScript: whole and non-negative by construction.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        self.session.want_root(size as u64);
+    }
+    /// [`Session::check_checkpoint`] as JSON.
+    #[wasm_bindgen(js_name = checkCheckpoint)]
+    pub fn check_checkpoint(&self, note: &str, witnesses: &str, quorum: u32, seen: &str) -> String {
+        let quorum = usize::try_from(quorum).unwrap_or(usize::MAX);
+        serde_json::to_string(&self.session.check_checkpoint(note, witnesses, quorum, seen)).unwrap_or_default()
     }
     /// Acts by a key or with an entry hash, as JSON.
     pub fn find(&self, query: &str) -> String {

@@ -1,5 +1,5 @@
-// dauys web verifier: the page. Reads the export (from this node, a mirror
-// or a file), cuts it into batches of whole lines, has signature workers on
+// dauys web verifier: the page. Reads the export (from this node, another
+// node, a static mirror's entry bundles, or a file), cuts it into batches of whole lines, has signature workers on
 // every core check the signatures, and feeds batches in order to the
 // coordinator worker that runs the rule core. The main thread only moves
 // bytes and draws.
@@ -18,6 +18,20 @@
       download: "Save this page to verify offline",
       signedHead: "Node's signed head", headOk: "signed by the ledger's log key, and names exactly this log",
       headBad: "the node's signature on its head does not verify", headOther: "valid signature; the node's head names {n} entries, the export had {m}",
+      trustTitle: "Witnesses (optional)", witnessesLabel: "Witness keys, one per line", quorumLabel: "Cosignatures required",
+      checkpoint: "Checkpoint", cpOk: "signed by the log key{w}; its root is the tree of the first {n} entries verified",
+      cpCosigned: ", cosigned by {w}", cpSeen: "; it extends the checkpoint of {m} entries this browser saw before",
+      cpFirst: "; the first checkpoint of this log seen in this browser (kept, to catch a fork later)",
+      cpBad: "does not check out: {p}", cpInvalid: "Invalid: the node's checkpoint does not match the log it served.",
+      receiptTitle: "Check my receipt", receiptFile: "Receipt file (.tlog-proof)", receiptPaste: "Or paste the receipt here",
+      receiptIntro: "Drop or paste the receipt you saved when you acted. The page checks it on this device, then fetches a few tiles (never the whole log) to check that the log still holds your act.",
+      logKeyLabel: "Log key, as the commission published it (optional)", check: "Check", rcChecking: "Checking…",
+      rcNoText: "Choose or paste a receipt first.",
+      rcOk: "Your act is in the log: entry #{i} ({kind}, {time}), in a checkpoint of {n} entries signed by the log key{w}.",
+      rcStill: "The log's latest checkpoint ({n} entries{w}) extends it: your act is still there. {t} tiles fetched; the log was not downloaded.",
+      rcBad: "This receipt does not check out: {p}", rcStillBad: "The log's latest checkpoint does not extend your receipt: {p}",
+      rcOffline: "No log to ask for its latest checkpoint: open this page from a node or enter a URL above.",
+      rcKeyFromNode: "Log key read from the log's first entry: {k}. Compare it with the key the commission published.",
       running: "Verifying…", valid: "Valid: all {n} entries check out.", invalid: "Invalid: entry {p} is the first bad one.",
       progress: "{n} entries checked", workers: "{w} workers", entries: "Entries", head: "Head hash", ledger: "Ledger",
       jurisdiction: "Jurisdiction", asOf: "As of", enrolled: "Voters enrolled", reason: "Reason",
@@ -54,6 +68,20 @@
       download: "Сохранить страницу для проверки без сети",
       signedHead: "Подписанная вершина узла", headOk: "подписана ключом журнала реестра и указывает ровно на этот журнал",
       headBad: "подпись узла под вершиной не сходится", headOther: "подпись верна; вершина узла указывает {n} записей, в выгрузке {m}",
+      trustTitle: "Свидетели (необязательно)", witnessesLabel: "Ключи свидетелей, по одному в строке", quorumLabel: "Сколько подписей свидетелей нужно",
+      checkpoint: "Контрольная точка", cpOk: "подписана ключом журнала{w}; её корень — дерево первых {n} проверенных записей",
+      cpCosigned: ", заверена свидетелями: {w}", cpSeen: "; она продолжает контрольную точку из {m} записей, уже виденную этим браузером",
+      cpFirst: "; первая контрольная точка этого журнала в этом браузере (сохранена, чтобы заметить развилку позже)",
+      cpBad: "не сходится: {p}", cpInvalid: "Неверно: контрольная точка узла не соответствует выданному им журналу.",
+      receiptTitle: "Проверить мою квитанцию", receiptFile: "Файл квитанции (.tlog-proof)", receiptPaste: "Или вставьте квитанцию сюда",
+      receiptIntro: "Перетащите или вставьте квитанцию, сохранённую при вашем действии. Страница проверит её на этом устройстве и загрузит несколько фрагментов дерева (а не весь журнал), чтобы убедиться, что журнал по-прежнему содержит ваше действие.",
+      logKeyLabel: "Ключ журнала, опубликованный комиссией (необязательно)", check: "Проверить", rcChecking: "Проверка…",
+      rcNoText: "Сначала выберите или вставьте квитанцию.",
+      rcOk: "Ваше действие есть в журнале: запись №{i} ({kind}, {time}), в контрольной точке из {n} записей, подписанной ключом журнала{w}.",
+      rcStill: "Последняя контрольная точка журнала ({n} записей{w}) продолжает её: ваше действие на месте. Загружено фрагментов: {t}; весь журнал не загружался.",
+      rcBad: "Квитанция не сходится: {p}", rcStillBad: "Последняя контрольная точка журнала не продолжает вашу квитанцию: {p}",
+      rcOffline: "Нет журнала, у которого можно спросить последнюю контрольную точку: откройте страницу с узла или укажите адрес выше.",
+      rcKeyFromNode: "Ключ журнала взят из первой записи журнала: {k}. Сверьте его с ключом, опубликованным комиссией.",
       running: "Проверка…", valid: "Верно: все {n} записей прошли проверку.", invalid: "Нарушение: первая неверная запись — {p}.",
       progress: "проверено записей: {n}", workers: "потоков: {w}", entries: "Записей", head: "Хеш вершины", ledger: "Реестр",
       jurisdiction: "Территория", asOf: "По состоянию на", enrolled: "Зарегистрировано избирателей", reason: "Причина",
@@ -90,6 +118,20 @@
       download: "Желісіз тексеру үшін бетті сақтау",
       signedHead: "Түйіннің қол қойылған шыңы", headOk: "тізілімнің журнал кілтімен қол қойылған және дәл осы журналды көрсетеді",
       headBad: "түйіннің шыңдағы қолтаңбасы сәйкес емес", headOther: "қолтаңба дұрыс; түйін шыңы {n} жазбаны көрсетеді, экспортта {m}",
+      trustTitle: "Куәгерлер (міндетті емес)", witnessesLabel: "Куәгер кілттері, әр жолға бірден", quorumLabel: "Қажетті куәгер қолтаңбалары",
+      checkpoint: "Бақылау нүктесі", cpOk: "журнал кілтімен қол қойылған{w}; түбірі тексерілген алғашқы {n} жазбаның ағашы",
+      cpCosigned: ", куәгерлер растаған: {w}", cpSeen: "; бұл браузер бұрын көрген {m} жазбалық бақылау нүктесін жалғастырады",
+      cpFirst: "; бұл журналдың осы браузердегі алғашқы бақылау нүктесі (кейін айырылуды байқау үшін сақталды)",
+      cpBad: "сәйкес емес: {p}", cpInvalid: "Жарамсыз: түйіннің бақылау нүктесі ол берген журналға сәйкес емес.",
+      receiptTitle: "Түбіртегімді тексеру", receiptFile: "Түбіртек файлы (.tlog-proof)", receiptPaste: "Немесе түбіртекті осында қойыңыз",
+      receiptIntro: "Әрекет жасағанда сақталған түбіртекті сүйреп әкеліңіз немесе қойыңыз. Бет оны осы құрылғыда тексереді, содан кейін журналда әрекетіңіз әлі бар екенін тексеру үшін ағаштың бірнеше бөлігін ғана (бүкіл журналды емес) жүктейді.",
+      logKeyLabel: "Комиссия жариялаған журнал кілті (міндетті емес)", check: "Тексеру", rcChecking: "Тексерілуде…",
+      rcNoText: "Алдымен түбіртекті таңдаңыз немесе қойыңыз.",
+      rcOk: "Әрекетіңіз журналда бар: №{i} жазба ({kind}, {time}), журнал кілтімен қол қойылған {n} жазбалық бақылау нүктесінде{w}.",
+      rcStill: "Журналдың соңғы бақылау нүктесі ({n} жазба{w}) оны жалғастырады: әрекетіңіз орнында. Жүктелген бөліктер: {t}; бүкіл журнал жүктелмеді.",
+      rcBad: "Түбіртек сәйкес емес: {p}", rcStillBad: "Журналдың соңғы бақылау нүктесі түбіртегіңізді жалғастырмайды: {p}",
+      rcOffline: "Соңғы бақылау нүктесін сұрайтын журнал жоқ: бетті түйіннен ашыңыз немесе жоғарыда мекенжай енгізіңіз.",
+      rcKeyFromNode: "Журнал кілті журналдың алғашқы жазбасынан алынды: {k}. Оны комиссия жариялаған кілтпен салыстырыңыз.",
       running: "Тексерілуде…", valid: "Дұрыс: барлық {n} жазба тексеруден өтті.", invalid: "Бұзушылық: алғашқы қате жазба — {p}.",
       progress: "тексерілген жазба: {n}", workers: "ағын: {w}", entries: "Жазбалар", head: "Соңғы хеш", ledger: "Тізілім",
       jurisdiction: "Аумақ", asOf: "Жағдай бойынша", enrolled: "Тіркелген сайлаушылар", reason: "Себебі",
@@ -133,6 +175,7 @@
     document.documentElement.lang = lang;
     $("lang").value = lang;
     for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+    for (const el of document.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
     if (state.entries || state.running) $("progress-text").textContent = t("progress", { n: state.entries.toLocaleString() });
     render();
   }
@@ -143,6 +186,62 @@
   const workerUrl = URL.createObjectURL(new Blob([glue, "\n", workerSource], { type: "text/javascript" }));
   const wasmBytes = Uint8Array.from(atob($("wasm").textContent.trim()), (c) => c.charCodeAt(0));
   const modulePromise = WebAssembly.compile(wasmBytes);
+  // The same module in this thread, for the quick checks (receipts, a
+  // mirror's entry bundles); the replay itself stays in the workers.
+  const mainWasm = modulePromise.then((module) => {
+    const bindings = new Function(glue + "\nreturn wasm_bindgen;")();
+    bindings.initSync({ module });
+    return bindings;
+  });
+
+  // ---- the transparency log (format 2) ------------------------------------
+  // Checkpoints seen in this browser, per log verifier key: {size, root}.
+  const SEEN = "dauys.seen";
+  const seenStore = () => { try { return JSON.parse(localStorage.getItem(SEEN) || "{}"); } catch (e) { return {}; } };
+  function remember(key, note) {
+    const [, size, root] = note.split("\n");
+    const all = seenStore();
+    if (!all[key] || all[key].size < Number(size)) {
+      all[key] = { size: Number(size), root };
+      localStorage.setItem(SEEN, JSON.stringify(all));
+    }
+  }
+  const checkpointSize = (note) => Number((note || "").split("\n")[1]) || 0;
+  const trust = () => ({ witnesses: $("witnesses").value, quorum: Math.max(0, Number($("quorum").value) || 0) });
+  // C2SP tlog-tiles paths: tile/<L>/<N>[.p/<W>], tile/entries/<N>[.p/<W>].
+  function tilePath(level, n, width) {
+    const parts = [String(n % 1000).padStart(3, "0")];
+    for (n = Math.floor(n / 1000); n > 0; n = Math.floor(n / 1000)) parts.unshift("x" + String(n % 1000).padStart(3, "0"));
+    return "tile/" + (level === null ? "entries" : level) + "/" + parts.join("/") + (width < 256 ? ".p/" + width : "");
+  }
+  async function fetchText(url) {
+    try { const r = await fetch(url, { cache: "no-store" }); return r.ok ? await r.text() : null; } catch (e) { return null; }
+  }
+  async function fetchBytes(url) {
+    const r = await fetch(url);
+    if (!r.ok) throw new Error(url + ": " + r.status);
+    return new Uint8Array(await r.arrayBuffer());
+  }
+  const base64 = (bytes) => {
+    let s = "";
+    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+    return btoa(s);
+  };
+  // A static mirror's entries, bundle by bundle, as export lines.
+  function mirrorStream(base, size) {
+    let index = 0;
+    return new ReadableStream({
+      async pull(controller) {
+        if (index * 256 >= size) { controller.close(); return; }
+        const width = Math.min(256, size - index * 256);
+        try {
+          const bundle = await fetchBytes(base + "/" + tilePath(null, index, width));
+          controller.enqueue((await mainWasm).bundleLines(bundle, index * 256, width));
+          index++;
+        } catch (e) { controller.error(e); }
+      },
+    });
+  }
 
   function spawn(role, module) {
     return new Promise((resolve, reject) => {
@@ -165,8 +264,21 @@
       if (!$("url").value) throw new Error(t("chooseUrl"));
       base = $("url").value.replace(/\/+$/, "");
     }
-    // The export is streamed without a length; the head gives the entry count
-    // for the progress bar (only a hint: the verdict never relies on it).
+    // A format 2 node publishes a checkpoint, fetched before the export so
+    // the export holds it; a static mirror has only the checkpoint and tiles.
+    // The checkpoint's size is also the progress bar's hint.
+    const note = await fetchText(base + "/tlog/checkpoint");
+    if (note) {
+      const response = await fetch(base + "/v1/export", { cache: "no-store" });
+      if (!response.ok) throw new Error(response.status + " " + response.statusText);
+      return { stream: response.body, total: 0, entries: checkpointSize(note), note };
+    }
+    const mirrored = await fetchText(base + "/checkpoint");
+    if (mirrored && /^[^\n]+\n\d+\n[^\n]+\n\n/.test(mirrored)) {
+      return { stream: mirrorStream(base, checkpointSize(mirrored)), total: 0, entries: checkpointSize(mirrored), note: mirrored };
+    }
+    // A format 1 node: its signed head (the export is streamed without a
+    // length; the head gives the entry count for the progress bar).
     let entries = 0, headJson = null;
     try {
       headJson = await (await fetch(base + "/v1/head", { cache: "no-store" })).text();
@@ -180,7 +292,7 @@
   async function verify() {
     if (state.running) return;
     if (state.coordinator) state.coordinator.terminate();
-    state = { summary: null, failure: null, entries: 0, running: true, started: performance.now(), head: null };
+    state = { summary: null, failure: null, entries: 0, running: true, started: performance.now(), head: null, checkpoint: null };
     $("start").disabled = true;
     $("verdict").dataset.verdict = "running";
     delete $("verdict").dataset.position;
@@ -195,6 +307,14 @@
     let source;
     try { source = await openSource(); } catch (e) { return fail(e.message, [coordinator, ...signers]); }
     state.expectedEntries = source.entries || 0;
+    if (source.note) {
+      // The roots to note during the replay: the checkpoint's size, and the
+      // sizes of this log's checkpoints seen before in this browser.
+      const origin = source.note.split("\n")[0];
+      const sizes = [checkpointSize(source.note)];
+      for (const [key, seen] of Object.entries(seenStore())) if (key.startsWith(origin + "+")) sizes.push(seen.size);
+      coordinator.postMessage({ type: "want", sizes });
+    }
     const reader = source.stream.getReader();
     const BATCH = 256 * 1024;
     const LINE_BYTES_MAX = 131584; // FORMAT.md section 6: longer is malformed_line
@@ -211,6 +331,12 @@
         else if (m.type === "done" || m.type === "failed" || m.type === "error") { if (!done) { done = true; resolve(m); } }
         else if (m.type === "found") showFound(m.acts);
         else if (m.type === "headChecked") { state.head.ok = m.ok; render(); }
+        else if (m.type === "checkpointChecked") {
+          state.checkpoint = m.report;
+          if (m.report.log_key) state.logKey = m.report.log_key;
+          if (m.report.ok) remember(m.report.log_key, source.note);
+          render();
+        }
       };
     });
     for (const s of signers) s.onmessage = (e) => {
@@ -275,6 +401,10 @@
       state.summary = result.summary; state.entries = result.entries;
       // The node's signed head, fetched before the export: check its
       // signature with the log key the verified genesis publishes.
+      if (source.note) {
+        const { witnesses, quorum } = trust();
+        coordinator.postMessage({ type: "checkpoint", note: source.note, witnesses, quorum, seen: JSON.stringify(seenStore()) });
+      }
       if (source.headJson) {
         const head = JSON.parse(source.headJson);
         state.head = { size: head.size, matches: head.size === result.summary.size && head.head_hash === result.summary.head, ok: null };
@@ -342,7 +472,11 @@
     facts.innerHTML = `<dt>${t("jurisdiction")}</dt><dd>${esc(s.jurisdiction)}</dd>
       <dt>${t("entries")}</dt><dd>${s.size}</dd><dt>${t("head")}</dt><dd>${s.head}</dd>
       <dt>${t("ledger")}</dt><dd>${s.ledger_id}</dd><dt>${t("asOf")}</dt><dd>${date(s.time_ms)}</dd>
-      <dt>${t("enrolled")}</dt><dd>${s.enrolled}</dd>` + headFact();
+      <dt>${t("enrolled")}</dt><dd>${s.enrolled}</dd>` + headFact() + checkpointFact();
+    if (state.checkpoint && !state.checkpoint.ok) {
+      v.dataset.verdict = "invalid";
+      v.textContent = t("cpInvalid");
+    }
     $("petitions").innerHTML = s.petitions.length ? s.petitions.map((p) => {
       const cls = ["accepted", "in_referendum"].includes(p.status) ? "good" : ["lapsed", "rejected", "withdrawn", "ruling_overdue"].includes(p.status) ? "bad" : "";
       const ruling = p.ruling ? `<p class="meta">${t("council")}: <strong>${t(p.ruling.decision)}</strong> — ${esc(p.ruling.reasons)}</p>` : "";
@@ -384,6 +518,83 @@
     return `<dt>${t("signedHead")}</dt><dd id="signed-head" data-ok="${h.ok}" data-matches="${h.matches}">${esc(text)}</dd>`;
   }
 
+  function checkpointFact() {
+    const c = state.checkpoint;
+    if (!c) return "";
+    let text;
+    if (!c.ok) text = "✗ " + t("cpBad", { p: c.problem });
+    else {
+      const w = c.cosigned_by.length ? t("cpCosigned", { w: c.cosigned_by.join(", ") }) : "";
+      text = "✓ " + t("cpOk", { w, n: c.size.toLocaleString() }) + (c.seen_before !== null && c.seen_before !== undefined ? t("cpSeen", { m: c.seen_before.toLocaleString() }) : t("cpFirst"));
+    }
+    return `<dt>${t("checkpoint")}</dt><dd id="checkpoint" data-ok="${c.ok}" data-size="${c.size}">${esc(text)}<br><code>${esc(c.log_key)}</code></dd>`;
+  }
+
+  // ---- check my receipt ---------------------------------------------------
+  function currentBase() {
+    const choice = document.querySelector("input[name=source]:checked").value;
+    if (choice === "url" && $("url").value) return $("url").value.replace(/\/+$/, "");
+    return location.protocol.startsWith("http") ? location.origin : null;
+  }
+
+  async function checkReceipt() {
+    const out = $("receipt-result");
+    const say = (cls, text) => { out.insertAdjacentHTML("beforeend", `<p class="${cls}">${esc(text)}</p>`); };
+    out.innerHTML = "";
+    let text = $("receipt-text").value.trim() ? $("receipt-text").value : "";
+    const file = $("receipt-file").files[0];
+    if (!text && file) text = await file.text();
+    if (!text) return say("bad", t("rcNoText"));
+    // The JSON a node answers an act with carries the receipt as `proof`.
+    if (text.trim().startsWith("{")) { try { const json = JSON.parse(text); if (json.proof) text = json.proof; } catch (e) { /* not JSON */ } }
+    out.dataset.state = "checking";
+    say("", t("rcChecking"));
+    const wasm = await mainWasm;
+    const base = currentBase();
+    let prefix = null, latest = null;
+    if (base) {
+      latest = await fetchText(base + "/tlog/checkpoint");
+      prefix = latest ? base + "/tlog" : base;
+      if (!latest) latest = await fetchText(base + "/checkpoint");
+    }
+    let key = $("log-key").value.trim() || state.logKey || "";
+    out.innerHTML = "";
+    try {
+      if (!key && latest) {
+        const bundle = await fetchBytes(prefix + "/" + tilePath(null, 0, Math.min(256, checkpointSize(latest))));
+        key = wasm.genesisLogKey(bundle);
+        say("", t("rcKeyFromNode", { k: key }));
+      }
+      const { witnesses, quorum } = trust();
+      // The receipt alone: its own checkpoint need only be signed by the
+      // log (a node answers at once); witnesses vouch for the latest.
+      const report = JSON.parse(wasm.checkReceipt(text, key, witnesses, 0));
+      if (!report.ok) { out.dataset.state = "bad"; return say("bad", t("rcBad", { p: report.problem })); }
+      const w = report.cosigned_by.length ? t("cpCosigned", { w: report.cosigned_by.join(", ") }) : "";
+      say("ok", "✓ " + t("rcOk", { i: report.index, kind: report.kind, time: date(report.time_ms), n: report.size.toLocaleString(), w }));
+      if (!latest) { out.dataset.state = "offline"; return say("", t("rcOffline")); }
+      const tiles = {};
+      let fetched = 0;
+      for (let round = 0; round < 8; round++) {
+        const step = JSON.parse(wasm.consistencyStep(text, latest, key, witnesses, quorum, JSON.stringify(seenStore()), JSON.stringify(tiles)));
+        if (step.missing.length) {
+          await Promise.all(step.missing.map(async (path) => { tiles[path] = base64(await fetchBytes(prefix + "/" + path)); fetched++; }));
+          continue;
+        }
+        if (!step.ok) { out.dataset.state = "bad"; return say("bad", "✗ " + t("rcStillBad", { p: step.problem })); }
+        remember(key, latest);
+        const cw = step.cosigned_by.length ? t("cpCosigned", { w: step.cosigned_by.join(", ") }) : "";
+        out.dataset.state = "ok";
+        out.dataset.tiles = fetched;
+        return say("ok", "✓ " + t("rcStill", { n: step.latest_size.toLocaleString(), w: cw, t: fetched }));
+      }
+      throw new Error("tiles kept missing");
+    } catch (e) {
+      out.dataset.state = "bad";
+      say("bad", t("rcBad", { p: e.message || String(e) }));
+    }
+  }
+
   function showFound(acts) {
     const s = state.summary;
     const about = (id) => {
@@ -406,6 +617,11 @@
     $("file-row").hidden = choice !== "file";
   });
   $("source-form").addEventListener("submit", (e) => { e.preventDefault(); verify(); });
+  $("receipt-form").addEventListener("submit", (e) => { e.preventDefault(); checkReceipt(); });
+  for (const [id, key] of [["witnesses", "dauys.witnesses"], ["quorum", "dauys.quorum"]]) {
+    if (localStorage.getItem(key) !== null) $(id).value = localStorage.getItem(key);
+    $(id).addEventListener("change", () => localStorage.setItem(key, $(id).value));
+  }
   $("find-form").addEventListener("submit", (e) => {
     e.preventDefault();
     if (state.coordinator) state.coordinator.postMessage({ type: "find", query: $("find").value.trim().toLowerCase() });
@@ -432,7 +648,7 @@
     for (const w of pool) w.terminate();
     return checked / seconds;
   }
-  window.dauys = { verify, state: () => state, rawRate, workers: () => Math.max(1, Math.min(16, navigator.hardwareConcurrency || 2)) };
+  window.dauys = { verify, checkReceipt, state: () => state, rawRate, workers: () => Math.max(1, Math.min(16, navigator.hardwareConcurrency || 2)) };
   applyLanguage();
   if (location.protocol === "file:") {
     document.querySelector("input[value=file]").checked = true;

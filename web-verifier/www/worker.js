@@ -28,6 +28,11 @@ self.onmessage = (event) => {
       self.postMessage({ type: "done", summary, entries: verifier.entries() });
     } else if (msg.type === "checkHead") {
       self.postMessage({ type: "headChecked", ok: wasm_bindgen.checkHead(msg.json, msg.key) });
+    } else if (msg.type === "want") {
+      for (const size of msg.sizes) verifier.wantRoot(size);
+    } else if (msg.type === "checkpoint") {
+      const report = JSON.parse(verifier.checkCheckpoint(msg.note, msg.witnesses, msg.quorum, msg.seen));
+      self.postMessage({ type: "checkpointChecked", report });
     } else if (msg.type === "find") {
       self.postMessage({ type: "found", acts: JSON.parse(verifier.find(msg.query)) });
     }

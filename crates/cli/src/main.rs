@@ -9,10 +9,12 @@ use std::process::ExitCode;
 use anyhow::{bail, Context as _};
 use clap::{Args, Parser, Subcommand};
 use dauys_core::event::{Ballot, Body, Decision, Outcome};
-use dauys_core::{Hash, Payload, Submission};
+use dauys_core::{Entry, Hash, Payload, Submission};
 
 mod setup;
+mod tlog;
 mod verify;
+mod witness;
 
 #[derive(Parser)]
 #[command(name = "dauys", version, about = "A verifiable ledger of petitions, council rulings and local referendums")]
@@ -29,6 +31,30 @@ struct Client {
     /// Your secret key file (from `dauys keygen`).
     #[arg(long, env = "DAUYS_KEY")]
     key: PathBuf,
+    /// Save the receipt (format 2: a `.tlog-proof` file) here.
+    #[arg(long)]
+    save_receipt: Option<PathBuf>,
+}
+
+/// Who an observer trusts for checkpoints beyond the log key: witnesses and
+/// a quorum, and the file of checkpoints seen.
+#[derive(Args, Clone, Default)]
+struct TrustArgs {
+    /// A witness's verifier key (repeat); cosignatures by others are ignored.
+    #[arg(long = "witness")]
+    witnesses: Vec<String>,
+    /// How many of the --witness keys must have cosigned a checkpoint.
+    #[arg(long, default_value_t = 0)]
+    quorum: usize,
+    /// The file of checkpoints seen (default: $XDG_STATE_HOME/dauys/seen.json).
+    #[arg(long)]
+    seen: Option<PathBuf>,
+}
+
+impl TrustArgs {
+    fn resolve(self) -> anyhow::Result<tlog::Trust> {
+        tlog::Trust::new(&self.witnesses, self.quorum, self.seen)
+    }
 }
 
 #[derive(Subcommand)]
@@ -64,6 +90,9 @@ enum Command {
         listen: std::net::SocketAddr,
         #[command(flatten)]
         limits: LimitArgs,
+        /// Witnesses to gather cosignatures from (TOML: `quorum`, `[[witness]]` with `url` and `key`).
+        #[arg(long)]
+        witnesses: Option<PathBuf>,
     },
     /// Start a node with a fresh demo ledger (a village's petitions and a referendum).
     Demo {
@@ -75,6 +104,9 @@ enum Command {
         listen: std::net::SocketAddr,
         #[command(flatten)]
         limits: LimitArgs,
+        /// Witnesses to gather cosignatures from (as for `serve`).
+        #[arg(long)]
+        witnesses: Option<PathBuf>,
     },
     /// Enrol voters (commission).
     Enroll {
@@ -143,16 +175,38 @@ enum Command {
     },
     /// Verify an export (file or node URL): exit 0 valid, 1 invalid, 2 usage or unreadable.
     Verify {
-        /// A JSON Lines file, `-` for standard input, or a node URL.
+        /// A JSON Lines file, `-` for standard input, a data directory, or a node URL.
         source: String,
         /// Print the verdict and the recomputed state as JSON.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        trust: TrustArgs,
     },
-    /// Follow a node's live stream, verifying each entry and printing live counts.
+    /// Follow a node's live stream, verifying each entry and every checkpoint, printing live counts.
     Follow {
         /// The node URL.
         url: String,
+        #[command(flatten)]
+        trust: TrustArgs,
+    },
+    /// Print the log's verifier key (origin+id+key) from a node URL or a data directory.
+    LogKey {
+        /// A node URL or a data directory.
+        source: String,
+    },
+    /// Receipts (`.tlog-proof` files).
+    #[command(subcommand)]
+    Proof(ProofCommand),
+    /// A witness: cosign checkpoints of logs you watch.
+    #[command(subcommand)]
+    Witness(WitnessCommand),
+    /// Write the log as static files (checkpoint, tiles, entry bundles) for any web server.
+    Mirror {
+        /// The node's data directory (read-only).
+        data: PathBuf,
+        /// Where to write (copy it to a web server; `dauys verify URL` and the page read it).
+        out: PathBuf,
     },
     /// Inspect a data directory's log (read-only), or repair it with --repair.
     Fsck {
@@ -200,6 +254,61 @@ impl LimitArgs {
             stall_timeout: Duration::from_millis(self.stall_timeout_ms.max(1)),
         }
     }
+}
+
+#[derive(Subcommand)]
+enum ProofCommand {
+    /// Check a receipt offline: signed by the log key, cosigned by a quorum, the entry included.
+    Verify {
+        /// The `.tlog-proof` file.
+        receipt: PathBuf,
+        /// The log's verifier key (`dauys log-key` prints it; publish it out of band).
+        #[arg(long)]
+        log_key: String,
+        /// Also check, from a few tiles, that the log's latest checkpoint still contains it.
+        #[arg(long)]
+        node: Option<String>,
+        #[command(flatten)]
+        trust: TrustArgs,
+    },
+    /// Replace a receipt's checkpoint by the node's latest (cosigned) one, checked to extend it.
+    Update {
+        /// The `.tlog-proof` file (rewritten in place).
+        receipt: PathBuf,
+        /// The log's verifier key.
+        #[arg(long)]
+        log_key: String,
+        /// The node URL.
+        #[arg(long, env = "DAUYS_NODE", default_value = "http://127.0.0.1:8080")]
+        node: String,
+        /// How long to wait for a checkpoint that covers the entry and meets the quorum.
+        #[arg(long, default_value_t = 30)]
+        wait_seconds: u64,
+        #[command(flatten)]
+        trust: TrustArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum WitnessCommand {
+    /// Create a witness: its key (0600) and witness.toml; prints its verifier key.
+    Init {
+        /// The witness's directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// Its name, e.g. witness.example.org/w1.
+        #[arg(long)]
+        name: String,
+    },
+    /// Serve `add-checkpoint` (C2SP tlog-witness).
+    Serve {
+        /// The witness's directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        listen: std::net::SocketAddr,
+    },
 }
 
 #[derive(Subcommand)]
@@ -426,8 +535,29 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Key(KeyCommand::Upgrade { file }) => setup::upgrade_key(&file),
         Command::Fsck { data, repair } => fsck(&data, repair),
         Command::Init { data, rules, commission_key } => setup::init(&data, &rules, &commission_key),
-        Command::Serve { data, listen, limits } => setup::serve(&data, listen, None, limits.limits()),
-        Command::Demo { data, listen, limits } => setup::demo(data, listen, limits.limits()),
+        Command::Serve { data, listen, limits, witnesses } => {
+            setup::serve(&data, listen, None, limits.limits(), setup::witnesses(witnesses.as_deref())?)
+        }
+        Command::Demo { data, listen, limits, witnesses } => {
+            setup::demo(data, listen, limits.limits(), setup::witnesses(witnesses.as_deref())?)
+        }
+        Command::LogKey { source } => {
+            println!("{}", tlog::log_key(&source)?.encode());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Proof(ProofCommand::Verify { receipt, log_key, node, trust }) => {
+            tlog::verify_receipt(&receipt, tlog::parse_log_key(&log_key)?, &trust.resolve()?, node.as_deref())
+        }
+        Command::Proof(ProofCommand::Update { receipt, log_key, node, wait_seconds, trust }) => tlog::update_receipt(
+            &receipt,
+            tlog::parse_log_key(&log_key)?,
+            &trust.resolve()?,
+            &node,
+            std::time::Duration::from_secs(wait_seconds),
+        ),
+        Command::Witness(WitnessCommand::Init { data, name }) => witness::init(&data, &name),
+        Command::Witness(WitnessCommand::Serve { data, listen }) => witness::serve(&data, listen),
+        Command::Mirror { data, out } => tlog::mirror(&data, &out),
         Command::Enroll { client, district, file, mut keys } => {
             if let Some(file) = file {
                 let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
@@ -510,7 +640,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Referendum(ReferendumCommand::Declare { client, referendum }) => {
             let referendum = id(&referendum)?;
             let export = http_get(&format!("{}/v1/export", client.node))?;
-            let verified = match verify::verify_reader(export, None, &mut verify::Checkpoint::default())? {
+            let verified = match verify::verify_reader(export, None, &mut verify::Marks::default())? {
                 Ok(verified) => verified,
                 Err(failure) => bail!("the node's export does not verify, refusing to declare: {failure}"),
             };
@@ -541,8 +671,8 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             writer.flush()?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Verify { source, json } => verify::run(&source, json),
-        Command::Follow { url } => verify::follow(&url),
+        Command::Verify { source, json, trust } => verify::run(&source, json, &trust.resolve()?),
+        Command::Follow { url, trust } => verify::follow(&url, &trust.resolve()?),
     }
 }
 
@@ -654,7 +784,7 @@ fn submit(client: &Client, body: Body) -> anyhow::Result<ExitCode> {
     for attempt in 0..2 {
         let payload = Payload { version, ledger_id, nonce: next_nonce(format, after)?, body: body.clone() };
         let submission = Submission::sign(&keypair, &payload);
-        match send(node, &genesis, &ledger_id, &submission)? {
+        match send(node, &genesis, &ledger_id, &submission, client.save_receipt.as_deref())? {
             Sent::StaleNonce(last) if attempt == 0 => after = Some(last),
             Sent::Done(code) => return Ok(code),
             Sent::StaleNonce(_) => return Ok(ExitCode::from(1)),
@@ -668,23 +798,74 @@ enum Sent {
     StaleNonce(u64),
 }
 
-fn send(node: &str, genesis: &serde_json::Value, ledger_id: &Hash, submission: &Submission) -> anyhow::Result<Sent> {
+/// Whether a receipt proves what it claims: format 1, a head signed by the
+/// genesis's log key that covers the entry; format 2, a tlog-proof whose
+/// checkpoint the log key signed and that includes exactly the submitted
+/// act at the receipt's position.
+fn check_receipt(
+    receipt: &serde_json::Value,
+    genesis: &serde_json::Value,
+    ledger_id: &Hash,
+    submission: &Submission,
+) -> Result<Option<String>, String> {
+    let log_key = id(genesis["log_key"].as_str().unwrap_or_default()).map_err(|e| e.to_string())?;
+    let position = receipt["position"].as_u64().ok_or("the receipt has no position")?;
+    let entry_hash = receipt["entry_hash"].as_str().unwrap_or_default();
+    match (genesis["origin"].as_str(), receipt["proof"].as_str()) {
+        (Some(origin), Some(text)) => {
+            let proof = dauys_core::tlog::Receipt::parse(text).map_err(|e| e.to_string())?;
+            let policy = dauys_core::tlog::Policy::log_only(origin, &log_key);
+            proof.verify(&policy).map_err(|e| e.to_string())?;
+            let entry = Entry::decode(&proof.entry).map_err(|e| e.to_string())?;
+            let same = proof.index == position
+                && hex::encode(dauys_core::sha256(&proof.entry)) == entry_hash
+                && entry.author == submission.author
+                && entry.payload == submission.payload.as_slice();
+            if !same {
+                return Err("the proof is not of the act submitted".into());
+            }
+            Ok(Some(text.to_owned()))
+        }
+        (None, _) => {
+            let head: dauys_core::SignedHead =
+                serde_json::from_value(receipt["head"].clone()).map_err(|_| "the receipt has no signed head")?;
+            if head.verify(&log_key).is_err() || head.ledger_id != *ledger_id || head.size <= position {
+                return Err("the receipt is not a valid signed head covering the entry".into());
+            }
+            Ok(None)
+        }
+        (Some(_), None) => Err("a format 2 receipt without its proof".into()),
+    }
+}
+
+fn send(
+    node: &str,
+    genesis: &serde_json::Value,
+    ledger_id: &Hash,
+    submission: &Submission,
+    save: Option<&Path>,
+) -> anyhow::Result<Sent> {
     let request = dauys_node::submission_json(submission);
     match ureq::post(&format!("{node}/v1/events")).send_json(request) {
         Ok(response) => {
             let receipt: serde_json::Value = response.into_json()?;
             println!("{}", serde_json::to_string_pretty(&receipt)?);
             // The receipt is only proof if the ledger's published log key
-            // signed a head that covers the new entry.
-            let log_key = id(genesis["log_key"].as_str().unwrap_or_default())?;
-            let head: dauys_core::SignedHead =
-                serde_json::from_value(receipt["head"].clone()).context("the receipt has no signed head")?;
-            let position = receipt["position"].as_u64().unwrap_or(u64::MAX);
-            if head.verify(&log_key).is_err() || head.ledger_id != *ledger_id || head.size <= position {
-                eprintln!("the node accepted the act, but its receipt is not a valid signed head covering it");
-                return Ok(Sent::Done(ExitCode::from(1)));
+            // signed what covers the new entry.
+            match check_receipt(&receipt, genesis, ledger_id, submission) {
+                Ok(proof) => {
+                    if let Some(path) = save {
+                        let text = proof.unwrap_or_else(|| receipt.to_string());
+                        std::fs::write(path, text).with_context(|| format!("saving {}", path.display()))?;
+                        eprintln!("receipt saved to {}", path.display());
+                    }
+                    Ok(Sent::Done(ExitCode::SUCCESS))
+                }
+                Err(problem) => {
+                    eprintln!("the node accepted the act, but its receipt does not prove it: {problem}");
+                    Ok(Sent::Done(ExitCode::from(1)))
+                }
             }
-            Ok(Sent::Done(ExitCode::SUCCESS))
         }
         Err(ureq::Error::Status(status, response)) => {
             let body: serde_json::Value = response.into_json().unwrap_or_default();

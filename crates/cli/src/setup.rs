@@ -120,13 +120,21 @@ pub fn init(data: &Path, rules_path: &Path, commission_key: &Path) -> anyhow::Re
     Ok(ExitCode::SUCCESS)
 }
 
+/// The witness policy of a `--witnesses` file.
+pub fn witnesses(path: Option<&Path>) -> anyhow::Result<Option<dauys_node::tlog::WitnessPolicy>> {
+    let Some(path) = path else { return Ok(None) };
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    dauys_node::tlog::WitnessPolicy::parse(&text).map(Some).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
 pub fn serve(
     data: &Path,
     listen: SocketAddr,
     banner: Option<String>,
     limits: dauys_node::server::Limits,
+    witnesses: Option<dauys_node::tlog::WitnessPolicy>,
 ) -> anyhow::Result<ExitCode> {
-    let node = dauys_node::Node::open(data, limits)?;
+    let node = dauys_node::Node::open(data, limits, witnesses)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
@@ -147,7 +155,7 @@ pub fn serve(
     Ok(ExitCode::SUCCESS)
 }
 
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     let terminate = async {
@@ -163,14 +171,28 @@ async fn shutdown_signal() {
 
 /// A fresh demo ledger: the village story from the fixtures, with its keys
 /// written beside it so that anyone can try the client commands.
-pub fn demo(data: Option<PathBuf>, listen: SocketAddr, limits: dauys_node::server::Limits) -> anyhow::Result<ExitCode> {
+pub fn demo(
+    data: Option<PathBuf>,
+    listen: SocketAddr,
+    limits: dauys_node::server::Limits,
+    witnesses: Option<dauys_node::tlog::WitnessPolicy>,
+) -> anyhow::Result<ExitCode> {
     let data = match data {
         Some(data) => data,
         None => std::env::temp_dir().join(format!("dauys-demo-{}-{}", std::process::id(), dauys_node::now_ms())),
     };
     if !data.join(dauys_store::dir::MARKER).exists() {
-        let story = dauys_fixtures::village(Version::LATEST);
-        let roles = dauys_fixtures::village_roles();
+        // The village story, under a log key and origin of its own: every
+        // demo ledger is a log of its own, never a second history of one.
+        let mut seed = [0u8; 64];
+        getrandom::getrandom(&mut seed).map_err(|e| anyhow::anyhow!("no OS randomness: {e}"))?;
+        let roles = dauys_fixtures::Roles {
+            log: dauys_core::Keypair::from_seed(seed[..32].try_into()?),
+            ..dauys_fixtures::village_roles()
+        };
+        let ledger_id = dauys_core::sha256(&seed[32..]);
+        let origin = format!("demo.dauys.invalid/{}", hex::encode(&ledger_id[..6]));
+        let story = dauys_fixtures::village_with(Version::LATEST, &roles, ledger_id, &origin);
         let mut acts = Vec::new();
         for (bytes, _) in story.builder.entries() {
             let entry = Entry::decode(bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -193,5 +215,5 @@ pub fn demo(data: Option<PathBuf>, listen: SocketAddr, limits: dauys_node::serve
         data.display(),
         data.join("demo-keys").display()
     );
-    serve(&data, listen, Some(banner), limits)
+    serve(&data, listen, Some(banner), limits, witnesses)
 }

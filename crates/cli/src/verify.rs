@@ -4,35 +4,69 @@
 use std::io::{BufRead, BufReader, Read};
 use std::process::ExitCode;
 
+use std::path::Path;
+
+use base64::prelude::{Engine as _, BASE64_STANDARD as BASE64};
+use dauys_core::tlog::{self, VerifierKey};
 use dauys_core::verify::{prepare_line, LineSplitter, Prepared, Reason};
 use dauys_core::{ChainVerifier, Failure, SignedHead, Summary, Verified};
+
+use crate::tlog::{Seen, Trust};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
 /// Lines prepared in parallel per round.
 const BATCH_LINES: usize = 16_384;
 
-/// Where the chain stood after a given number of entries, for checking a
-/// signed head against the log.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Checkpoint {
-    /// The size to record the head at.
-    pub size: u64,
-    /// The head hash once the chain reached that size.
-    pub head: Option<dauys_core::Hash>,
+/// What to note while replaying: the head hash and the RFC 6962 root at
+/// given sizes (to check a signed head, a checkpoint, or a checkpoint seen
+/// before), and the root at the end.
+#[derive(Debug, Default)]
+pub struct Marks {
+    frontier: dauys_core::tlog::Frontier,
+    wanted: std::collections::BTreeSet<u64>,
+    /// Size → (head hash, root) where the replay reached a wanted size.
+    pub found: std::collections::HashMap<u64, (dauys_core::Hash, dauys_core::Hash)>,
 }
 
-fn check_batch(
-    chain: &mut ChainVerifier,
-    lines: &mut Vec<Vec<u8>>,
-    checkpoint: &mut Checkpoint,
-) -> Result<(), Failure> {
-    let prepared: Vec<Prepared> = lines.par_iter().map(|line| prepare_line(line)).collect();
+impl Marks {
+    /// Marks at `sizes`.
+    pub fn at(sizes: impl IntoIterator<Item = u64>) -> Self {
+        Self { wanted: sizes.into_iter().filter(|&s| s > 0).collect(), ..Self::default() }
+    }
+
+    /// The root of the whole log replayed.
+    pub fn root(&self) -> dauys_core::Hash {
+        self.frontier.root()
+    }
+
+    /// The root of the tree of the first `size` entries, if noted (or the
+    /// empty tree's).
+    pub fn root_at(&self, size: u64) -> Option<dauys_core::Hash> {
+        match size {
+            0 => Some(tlog::Frontier::new().root()),
+            _ if size == self.frontier.size() => Some(self.frontier.root()),
+            _ => self.found.get(&size).map(|(_, root)| *root),
+        }
+    }
+}
+
+fn check_batch(chain: &mut ChainVerifier, lines: &mut Vec<Vec<u8>>, marks: &mut Marks) -> Result<(), Failure> {
+    // Parsing, signatures and leaf hashes on every core; the rules in order.
+    let prepared: Vec<(Prepared, Option<dauys_core::Hash>)> = lines
+        .par_iter()
+        .map(|line| {
+            let prepared = prepare_line(line);
+            let leaf = prepared.as_ref().ok().map(|p| dauys_core::tlog::leaf_hash(&p.bytes));
+            (prepared, leaf)
+        })
+        .collect();
     lines.clear();
-    prepared.iter().try_for_each(|p| {
+    prepared.iter().try_for_each(|(p, leaf)| {
         chain.check(p)?;
-        if chain.size() == checkpoint.size {
-            checkpoint.head = Some(*chain.head());
+        marks.frontier.push_leaf(leaf.unwrap_or_default());
+        if marks.wanted.contains(&chain.size()) {
+            marks.found.insert(chain.size(), (*chain.head(), marks.frontier.root()));
         }
         Ok(())
     })
@@ -43,7 +77,7 @@ fn check_batch(
 pub fn verify_reader(
     reader: Box<dyn Read + Send>,
     progress: Option<&ProgressBar>,
-    checkpoint: &mut Checkpoint,
+    marks: &mut Marks,
 ) -> anyhow::Result<Result<Verified, Failure>> {
     let mut reader = reader;
     let mut chain = ChainVerifier::new();
@@ -65,7 +99,7 @@ pub fn verify_reader(
             })
             .is_err();
         if lines.len() >= BATCH_LINES || too_long {
-            if let Err(failure) = check_batch(&mut chain, &mut lines, checkpoint) {
+            if let Err(failure) = check_batch(&mut chain, &mut lines, marks) {
                 return Ok(Err(failure));
             }
         }
@@ -74,7 +108,7 @@ pub fn verify_reader(
             return Ok(Err(Failure { position: chain.size(), reason: Reason::MalformedLine { detail } }));
         }
     }
-    if let Err(failure) = check_batch(&mut chain, &mut lines, checkpoint) {
+    if let Err(failure) = check_batch(&mut chain, &mut lines, marks) {
         return Ok(Err(failure));
     }
     if splitter.has_partial() {
@@ -142,19 +176,188 @@ fn print_summary(summary: &Summary) {
     }
 }
 
-/// `dauys verify`.
-pub fn run(source: &str, json: bool) -> anyhow::Result<ExitCode> {
-    let length = std::fs::metadata(source).ok().filter(|m| m.is_file()).map(|m| m.len());
-    // From a node, its signed head is fetched first, so the export (a later
-    // snapshot) contains the entry it names; it is checked after the log.
-    let signed_head: Option<SignedHead> = if crate::is_url(source) {
-        let url = format!("{}/v1/head", source.trim_end_matches('/'));
-        Some(serde_json::from_reader(crate::http_get(&url)?).map_err(|e| anyhow::anyhow!("GET {url}: {e}"))?)
-    } else {
-        None
+/// Where a log is read from, and what it publishes about itself.
+enum Source {
+    /// A format 2 node: its checkpoint note, tiles under `{url}/tlog`.
+    Node { url: String, note: String },
+    /// A static mirror: its checkpoint note, tiles and entry bundles.
+    Mirror { base: String, note: String },
+    /// A format 1 node: its signed head.
+    NodeV1 { url: String, head: SignedHead },
+    /// A data directory (with the checkpoint its node served last, if any),
+    /// an export file, or stdin.
+    Local { path: String, note: Option<String> },
+}
+
+impl Source {
+    /// Finds out what `source` is. From a node the checkpoint (or signed
+    /// head) is fetched first, so the export, a later snapshot, holds it.
+    fn probe(source: &str) -> anyhow::Result<Self> {
+        if !crate::is_url(source) {
+            let note = std::fs::read_to_string(Path::new(source).join(dauys_node::tlog::CHECKPOINT_FILE)).ok();
+            return Ok(Self::Local { path: source.to_owned(), note });
+        }
+        let url = source.trim_end_matches('/').to_owned();
+        let agent = ureq::agent();
+        let text =
+            |path: &str| -> Option<String> { agent.get(&format!("{url}/{path}")).call().ok()?.into_string().ok() };
+        if let Some(note) = text("tlog/checkpoint") {
+            return Ok(Self::Node { url, note });
+        }
+        if let Some(note) = text("checkpoint") {
+            return Ok(Self::Mirror { base: url, note });
+        }
+        let head_url = format!("{url}/v1/head");
+        let head =
+            serde_json::from_reader(crate::http_get(&head_url)?).map_err(|e| anyhow::anyhow!("GET {head_url}: {e}"))?;
+        Ok(Self::NodeV1 { url, head })
+    }
+
+    fn note(&self) -> Option<&str> {
+        match self {
+            Self::Node { note, .. } | Self::Mirror { note, .. } => Some(note),
+            Self::Local { note, .. } => note.as_deref(),
+            Self::NodeV1 { .. } => None,
+        }
+    }
+
+    fn open(&self, size: Option<u64>) -> anyhow::Result<Box<dyn Read + Send>> {
+        match self {
+            Self::Node { url, .. } | Self::NodeV1 { url, .. } => crate::open_source(url),
+            Self::Mirror { base, .. } => Ok(crate::tlog::read_mirror(base, size.unwrap_or(0))),
+            Self::Local { path, .. } => crate::open_source(path),
+        }
+    }
+
+    fn tiles(&self) -> Option<crate::tlog::HttpTiles> {
+        match self {
+            Self::Node { url, .. } => Some(crate::tlog::HttpTiles::new(&format!("{url}/tlog"))),
+            Self::Mirror { base, .. } => Some(crate::tlog::HttpTiles::new(base)),
+            _ => None,
+        }
+    }
+}
+
+/// One thing checked beyond the replay, for the verdict.
+#[derive(Debug, serde::Serialize)]
+struct Check {
+    what: &'static str,
+    ok: bool,
+    detail: String,
+}
+
+/// The checks of a checkpoint against the replayed log: its signatures
+/// under the policy, its root, and the checkpoints seen before.
+fn check_checkpoint(
+    note: &str,
+    verified: &Verified,
+    marks: &Marks,
+    trust: &Trust,
+    tiles: Option<&crate::tlog::HttpTiles>,
+) -> anyhow::Result<Vec<Check>> {
+    let genesis = verified.ledger.genesis();
+    let Some(origin) = &genesis.origin else {
+        return Ok(vec![Check {
+            what: "checkpoint",
+            ok: false,
+            detail: "a checkpoint was published for a format 1 ledger, which has no origin".into(),
+        }]);
     };
-    let mut checkpoint = Checkpoint { size: signed_head.as_ref().map_or(0, |h| h.size), head: None };
-    let reader = crate::open_source(source)?;
+    let log = VerifierKey { name: origin.clone(), signature_type: tlog::SIGNATURE_ED25519, public: genesis.log_key };
+    let checkpoint = match trust.policy(log.clone()).verify(note) {
+        Ok(v) => {
+            let cosigned = if v.cosigned_by.is_empty() {
+                String::new()
+            } else {
+                format!(", cosigned by {}", v.cosigned_by.join(", "))
+            };
+            let detail =
+                format!("signed by the log key{cosigned} (quorum {} of {})", trust.quorum, trust.witnesses.len());
+            let mut checks = vec![Check { what: "checkpoint signatures", ok: true, detail }];
+            checks.extend(root_check(&v.checkpoint, marks, verified.size));
+            if checks.iter().any(|c| !c.ok) {
+                return Ok(checks);
+            }
+            let mut seen = Seen::load(&trust.seen)?;
+            match seen.check(&log, &v.checkpoint, tiles, |size| marks.root_at(size)) {
+                Ok(before) => {
+                    seen.record(&log, &v.checkpoint)?;
+                    let detail = match before {
+                        Some(before) => format!("extends the checkpoint of {} entries seen before", before.size),
+                        None => format!("first checkpoint of this log seen (kept in {})", seen.path().display()),
+                    };
+                    checks.push(Check { what: "checkpoints seen", ok: true, detail });
+                }
+                Err(fork) => checks.push(Check { what: "checkpoints seen", ok: false, detail: fork.to_string() }),
+            }
+            return Ok(checks);
+        }
+        Err(e) => e,
+    };
+    Ok(vec![Check { what: "checkpoint signatures", ok: false, detail: checkpoint.to_string() }])
+}
+
+/// The checkpoint's root against the tree over the replayed entries.
+fn root_check(checkpoint: &tlog::Checkpoint, marks: &Marks, replayed: u64) -> Option<Check> {
+    let what = "checkpoint root";
+    if checkpoint.size > replayed {
+        let detail = format!("the checkpoint names {} entries but the log served only {replayed}", checkpoint.size);
+        return Some(Check { what, ok: false, detail });
+    }
+    Some(match marks.root_at(checkpoint.size) {
+        Some(root) if root == checkpoint.root => {
+            Check { what, ok: true, detail: format!("equals the tree over the first {} entries", checkpoint.size) }
+        }
+        _ => Check {
+            what,
+            ok: false,
+            detail: format!("differs from the tree over the first {} entries replayed", checkpoint.size),
+        },
+    })
+}
+
+/// The checks of a format 1 signed head against the replayed log.
+fn check_head(head: &SignedHead, verified: &Verified, marks: &Marks) -> Check {
+    let what = "signed head";
+    if head.verify(&verified.ledger.genesis().log_key).is_err() {
+        return Check { what, ok: false, detail: "the node's signed head does not verify under its log key".into() };
+    }
+    let names_this_log = head.ledger_id == *verified.ledger.ledger_id()
+        && marks.found.get(&head.size).map(|(hash, _)| *hash) == Some(head.head_hash);
+    if names_this_log {
+        Check { what, ok: true, detail: format!("entry {} signed by the log key matches this log", head.size) }
+    } else {
+        Check {
+            what,
+            ok: false,
+            detail: format!("the node signed a head (size {}) that is not in the log it served", head.size),
+        }
+    }
+}
+
+/// `dauys verify`.
+pub fn run(source: &str, json: bool, trust: &Trust) -> anyhow::Result<ExitCode> {
+    let source = Source::probe(source)?;
+    let length = match &source {
+        Source::Local { path, .. } => std::fs::metadata(path).ok().filter(|m| m.is_file()).map(|m| m.len()),
+        _ => None,
+    };
+    // The sizes whose roots (or head hashes) the checks need: the
+    // checkpoint's, the signed head's, and those seen before.
+    let checkpoint = source.note().and_then(|note| {
+        let text = note.split_once("\n\n").map(|(text, _)| format!("{text}\n"))?;
+        tlog::Checkpoint::parse_text(&text).ok()
+    });
+    let mut sizes = Vec::new();
+    if let Some(checkpoint) = &checkpoint {
+        sizes.push(checkpoint.size);
+        sizes.extend(Seen::load(&trust.seen)?.sizes(&checkpoint.origin));
+    }
+    if let Source::NodeV1 { head, .. } = &source {
+        sizes.push(head.size);
+    }
+    let mut marks = Marks::at(sizes);
+    let reader = source.open(checkpoint.as_ref().map(|c| c.size))?;
     let bar = match length {
         Some(length) if length > 8 << 20 => {
             let bar = ProgressBar::new(length);
@@ -163,88 +366,254 @@ pub fn run(source: &str, json: bool) -> anyhow::Result<ExitCode> {
         }
         _ => None,
     };
-    let verdict = verify_reader(reader, bar.as_ref(), &mut checkpoint)?;
+    let verdict = verify_reader(reader, bar.as_ref(), &mut marks)?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    match verdict {
-        Ok(verified) => {
-            let summary = Summary::from(&verified);
-            let head_check = signed_head.map(|head| {
-                let signature_valid = head.verify(&verified.ledger.genesis().log_key).is_ok();
-                let names_this_log =
-                    head.ledger_id == *verified.ledger.ledger_id() && checkpoint.head == Some(head.head_hash);
-                (head, signature_valid, names_this_log)
-            });
-            let consistent = head_check.as_ref().is_none_or(|(_, valid, names)| *valid && *names);
-            if json {
-                let head_json = head_check.as_ref().map(|(head, valid, names)| {
-                    serde_json::json!({"size": head.size, "head_hash": hex::encode(head.head_hash),
-                        "signature_valid": valid, "names_this_log": names})
-                });
-                let verdict = if consistent { "valid" } else { "invalid" };
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(
-                        &serde_json::json!({"verdict": verdict, "summary": summary, "signed_head": head_json})
-                    )?
-                );
-            } else {
-                print_summary(&summary);
-                if let Some((head, valid, names)) = &head_check {
-                    match (valid, names) {
-                        (true, true) => {
-                            println!("\nsigned head: entry {} signed by the log key matches this log", head.size)
-                        }
-                        (false, _) => println!("\nINVALID: the node's signed head does not verify under its log key"),
-                        (true, false) => println!(
-                            "\nINVALID: the node signed a head (size {}) that is not in the log it served",
-                            head.size
-                        ),
-                    }
-                }
-            }
-            Ok(if consistent { ExitCode::SUCCESS } else { ExitCode::from(1) })
-        }
+    let verified = match verdict {
+        Ok(verified) => verified,
         Err(failure) => {
             if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&serde_json::json!({"verdict": "invalid", "failure": failure}))?
-                );
+                let out = serde_json::json!({"verdict": "invalid", "failure": failure});
+                println!("{}", serde_json::to_string_pretty(&out)?);
             } else {
                 println!("INVALID at entry {}: {} — {}", failure.position, failure.reason.code(), failure.reason);
             }
-            Ok(ExitCode::from(1))
+            return Ok(ExitCode::from(1));
         }
+    };
+    let mut checks = Vec::new();
+    if let Source::NodeV1 { head, .. } = &source {
+        checks.push(check_head(head, &verified, &marks));
+    }
+    if let Some(note) = source.note() {
+        checks.extend(check_checkpoint(note, &verified, &marks, trust, source.tiles().as_ref())?);
+    } else if verified.ledger.genesis().origin.is_some() && !matches!(source, Source::Local { .. }) {
+        checks.push(Check { what: "checkpoint", ok: false, detail: "a format 2 log served no checkpoint".into() });
+    }
+    if let Source::Mirror { .. } = &source {
+        // A mirror serves exactly the entries of its checkpoint.
+        if checkpoint.as_ref().is_some_and(|c| c.size != verified.size) {
+            checks.push(Check {
+                what: "mirror",
+                ok: false,
+                detail: format!("served {} entries for a checkpoint of a different size", verified.size),
+            });
+        }
+    }
+    let valid = checks.iter().all(|c| c.ok);
+    let summary = Summary::from(&verified);
+    if json {
+        let verdict = if valid { "valid" } else { "invalid" };
+        let root = BASE64.encode(marks.root());
+        let out = serde_json::json!({"verdict": verdict, "summary": summary, "root": root, "checks": checks});
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        print_summary(&summary);
+        println!("\ntree root over {} entries: {}", verified.size, BASE64.encode(marks.root()));
+        for check in &checks {
+            let mark = if check.ok { "ok" } else { "INVALID" };
+            println!("{mark}: {}: {}", check.what, check.detail);
+        }
+    }
+    Ok(if valid { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// How often `follow` fetches the checkpoint.
+const FOLLOW_CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
+/// How many recent roots `follow` keeps to check a checkpoint that arrives
+/// after the stream passed its size.
+const FOLLOW_ROOTS_KEPT: usize = 1 << 16;
+
+/// What `follow` waits for: an entry from the stream, or a checkpoint.
+enum Event {
+    Line(std::io::Result<String>),
+    StreamEnded,
+    Checkpoint(String),
+}
+
+/// What `follow` knows of the log's transparency side: its key, the
+/// checkpoints waiting for the replay to reach their size, the roots of the
+/// recent sizes, and the checkpoint seen in an earlier run.
+struct Watch {
+    log: VerifierKey,
+    pending: Vec<tlog::Verified>,
+    roots: std::collections::VecDeque<(u64, dauys_core::Hash)>,
+    seen: Seen,
+    seen_before: Option<tlog::Checkpoint>,
+}
+
+impl Watch {
+    fn root_at(&self, size: u64) -> Option<dauys_core::Hash> {
+        self.roots.iter().rev().find(|(s, _)| *s == size).map(|(_, r)| *r)
+    }
+
+    /// Checks what the replay at `size` can check; an error is the verdict.
+    fn check(&mut self, size: u64, trust: &Trust) -> anyhow::Result<Result<(), String>> {
+        if let Some(before) = self.seen_before.clone().filter(|b| b.size <= size) {
+            match self.root_at(before.size) {
+                Some(root) if root == before.root => {
+                    println!("checkpoint of {} entries seen before: the log still holds it", before.size);
+                }
+                Some(_) => {
+                    return Ok(Err(format!(
+                        "FORK: the log's first {} entries are not those of the checkpoint seen before",
+                        before.size
+                    )))
+                }
+                None => {
+                    println!("note: the checkpoint seen before ({} entries) is too far back to compare", before.size)
+                }
+            }
+            self.seen_before = None;
+        }
+        let (ready, waiting): (Vec<_>, Vec<_>) = self.pending.drain(..).partition(|v| v.checkpoint.size <= size);
+        self.pending = waiting;
+        for verified in ready {
+            let checkpoint = &verified.checkpoint;
+            match self.root_at(checkpoint.size) {
+                Some(root) if root == checkpoint.root => {}
+                Some(_) => {
+                    return Ok(Err(format!(
+                        "the checkpoint of {} entries has a root that is not the tree of the entries streamed",
+                        checkpoint.size
+                    )))
+                }
+                None => {
+                    println!("note: the checkpoint of {} entries came too late to compare", checkpoint.size);
+                    continue;
+                }
+            }
+            if let Some(before) = self.seen.get(&self.log).filter(|b| b.size > checkpoint.size) {
+                return Ok(Err(format!(
+                    "FORK: the node now serves a checkpoint of {} entries after one of {}",
+                    checkpoint.size, before.size
+                )));
+            }
+            self.seen.record(&self.log, checkpoint)?;
+            let cosigned = if verified.cosigned_by.is_empty() {
+                String::new()
+            } else {
+                format!(", cosigned by {}", verified.cosigned_by.join(", "))
+            };
+            let quorum = if trust.quorum > 0 { format!(" (quorum {} met)", trust.quorum) } else { String::new() };
+            println!("checkpoint of {} entries verified: root matches the stream{cosigned}{quorum}", checkpoint.size);
+        }
+        Ok(Ok(()))
     }
 }
 
-/// `dauys follow`: tails the live stream, verifying each entry.
-pub fn follow(url: &str) -> anyhow::Result<ExitCode> {
-    let stream = crate::http_get(&format!("{}/v1/stream?from=0", url.trim_end_matches('/')))?;
+/// `dauys follow`: tails the live stream, verifying each entry, and every
+/// checkpoint the node serves against the tree of the entries replayed.
+pub fn follow(url: &str, trust: &Trust) -> anyhow::Result<ExitCode> {
+    let url = url.trim_end_matches('/').to_owned();
+    let stream = crate::http_get(&format!("{url}/v1/stream?from=0"))?;
+    let (sender, events) = std::sync::mpsc::channel::<Event>();
+    {
+        let sender = sender.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines() {
+                if sender.send(Event::Line(line)).is_err() {
+                    return;
+                }
+            }
+            let _ = sender.send(Event::StreamEnded);
+        });
+    }
+    {
+        let url = url.clone();
+        std::thread::spawn(move || {
+            let agent = ureq::agent();
+            let mut last = String::new();
+            loop {
+                let fetched = agent.get(&format!("{url}/tlog/checkpoint")).call().map(|r| r.into_string());
+                if let Ok(Ok(note)) = fetched {
+                    if note != last {
+                        last.clone_from(&note);
+                        if sender.send(Event::Checkpoint(note)).is_err() {
+                            return;
+                        }
+                    }
+                }
+                std::thread::sleep(FOLLOW_CHECKPOINT_INTERVAL);
+            }
+        });
+    }
+    let invalid = |message: String| {
+        println!("INVALID: {message}");
+        Ok(ExitCode::from(1))
+    };
     let mut chain = ChainVerifier::new();
-    for line in BufReader::new(stream).lines() {
-        let line = line?;
-        let Some(data) = line.strip_prefix("data: ").or_else(|| line.strip_prefix("data:")) else { continue };
-        let prepared = prepare_line(data.as_bytes());
-        let kind = prepared.as_ref().ok().and_then(|p| p.payload.as_ref().ok()).map(|p| p.body.kind().name());
-        if let Err(failure) = chain.check(&prepared) {
-            println!("INVALID at entry {}: {} — {}", failure.position, failure.reason.code(), failure.reason);
-            return Ok(ExitCode::from(1));
+    let mut frontier = tlog::Frontier::new();
+    let mut watch: Option<Watch> = None;
+    // Checkpoints that arrive before the genesis (and its key) is replayed.
+    let mut early: Vec<String> = Vec::new();
+    for event in events {
+        match event {
+            Event::StreamEnded => break,
+            Event::Checkpoint(note) => match &mut watch {
+                Some(watch) => match trust.policy(watch.log.clone()).verify(&note) {
+                    Ok(verified) => watch.pending.push(verified),
+                    Err(e) => return invalid(format!("the node's checkpoint: {e}")),
+                },
+                None => early.push(note),
+            },
+            Event::Line(line) => {
+                let line = line?;
+                let Some(data) = line.strip_prefix("data: ").or_else(|| line.strip_prefix("data:")) else { continue };
+                let prepared = prepare_line(data.as_bytes());
+                let kind = prepared.as_ref().ok().and_then(|p| p.payload.as_ref().ok()).map(|p| p.body.kind().name());
+                if let Err(failure) = chain.check(&prepared) {
+                    println!("INVALID at entry {}: {} — {}", failure.position, failure.reason.code(), failure.reason);
+                    return Ok(ExitCode::from(1));
+                }
+                if let Ok(p) = &prepared {
+                    frontier.push(&p.bytes);
+                }
+                let Some(ledger) = chain.ledger() else { continue };
+                let supports: u64 = ledger.petitions().iter().map(|p| p.supports()).sum();
+                let ballots: u64 = ledger.referendums().iter().map(|r| r.ballots()).sum();
+                println!(
+                    "#{} {:<24} verified — enrolled {}, petitions {}, supports {}, ballots {}",
+                    chain.size() - 1,
+                    kind.unwrap_or("?"),
+                    ledger.enrolled(),
+                    ledger.petitions().len(),
+                    supports,
+                    ballots
+                );
+                if watch.is_none() {
+                    let genesis = ledger.genesis();
+                    if let Some(origin) = &genesis.origin {
+                        let log = VerifierKey {
+                            name: origin.clone(),
+                            signature_type: tlog::SIGNATURE_ED25519,
+                            public: genesis.log_key,
+                        };
+                        let seen = Seen::load(&trust.seen)?;
+                        let seen_before = seen.get(&log);
+                        let mut new = Watch { log, pending: Vec::new(), roots: Default::default(), seen, seen_before };
+                        for note in early.drain(..) {
+                            match trust.policy(new.log.clone()).verify(&note) {
+                                Ok(verified) => new.pending.push(verified),
+                                Err(e) => return invalid(format!("the node's checkpoint: {e}")),
+                            }
+                        }
+                        watch = Some(new);
+                    }
+                }
+                if let Some(watch) = &mut watch {
+                    watch.roots.push_back((frontier.size(), frontier.root()));
+                    if watch.roots.len() > FOLLOW_ROOTS_KEPT {
+                        watch.roots.pop_front();
+                    }
+                }
+            }
         }
-        if let Some(ledger) = chain.ledger() {
-            let supports: u64 = ledger.petitions().iter().map(|p| p.supports()).sum();
-            let ballots: u64 = ledger.referendums().iter().map(|r| r.ballots()).sum();
-            println!(
-                "#{} {:<24} verified — enrolled {}, petitions {}, supports {}, ballots {}",
-                chain.size() - 1,
-                kind.unwrap_or("?"),
-                ledger.enrolled(),
-                ledger.petitions().len(),
-                supports,
-                ballots
-            );
+        if let Some(watch) = &mut watch {
+            if let Err(message) = watch.check(chain.size(), trust)? {
+                return invalid(message);
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -112,6 +112,7 @@ fn sigterm_stops_gracefully_even_with_followers() {
     // A live follower holds an SSE stream open.
     let follower = std::process::Command::new(BIN)
         .args(["follow", &node.url])
+        .env("XDG_STATE_HOME", state_dir())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()

@@ -98,8 +98,12 @@ fn petition_to_declared_referendum_through_the_cli() {
     let verified: serde_json::Value = serde_json::from_str(&dauys_ok(&["verify", "--json", s(&export)])).unwrap();
     assert_eq!(verified["verdict"], "valid");
     let from_node: serde_json::Value = serde_json::from_str(&dauys_ok(&["verify", "--json", url])).unwrap();
-    assert_eq!(from_node["signed_head"]["signature_valid"], true);
-    assert_eq!(from_node["signed_head"]["names_this_log"], true);
+    assert_eq!(from_node["verdict"], "valid");
+    let checks = from_node["checks"].as_array().unwrap();
+    for what in ["checkpoint signatures", "checkpoint root", "checkpoints seen"] {
+        assert!(checks.iter().any(|c| c["what"] == what && c["ok"] == true), "{what}: {checks:?}");
+    }
+    assert_eq!(from_node["root"].as_str().unwrap().len(), 44);
     let node_summary = node.get("/v1/summary");
     for field in ["format", "size", "head", "enrolled", "origin", "ledger_id"] {
         assert_eq!(verified["summary"][field], node_summary[field], "{field} differs between verify and the node");
@@ -139,9 +143,11 @@ fn demo_serves_a_verified_ledger_and_the_page() {
     assert!(page.into_string().unwrap().contains("dauys"));
     let out = dauys_ok(&["verify", &node.url]);
     assert!(out.starts_with("VALID: 53 entries"), "{out}");
-    assert!(out.contains("signed head: entry 53 signed by the log key matches this log"), "{out}");
-    let head = node.get("/v1/head");
-    assert_eq!(head["size"], 53);
+    assert!(out.contains("ok: checkpoint root: equals the tree over the first 53 entries"), "{out}");
+    let checkpoint = ureq::get(&format!("{}/tlog/checkpoint", node.url)).call().unwrap().into_string().unwrap();
+    assert!(checkpoint.starts_with("demo.dauys.invalid/") && checkpoint.lines().nth(1) == Some("53"), "{checkpoint}");
+    // A format 2 node signs checkpoints, not heads.
+    assert_eq!(ureq::get(&format!("{}/v1/head", node.url)).call().unwrap_err().kind(), ureq::ErrorKind::HTTP);
     let metrics = ureq::get(&format!("{}/metrics", node.url)).call().unwrap().into_string().unwrap();
     assert!(metrics.contains("dauys_entries_appended"), "{metrics}");
     let openapi = node.get("/v1/openapi.json");

@@ -73,7 +73,13 @@ impl Frontier {
     /// Appends the leaf for `entry`; returns the stored hashes of this
     /// record: its leaf hash, then each subtree it completes, bottom up.
     pub fn push(&mut self, entry: &[u8]) -> Vec<Hash> {
-        let mut hash = leaf_hash(entry);
+        self.push_leaf(leaf_hash(entry))
+    }
+
+    /// Appends a leaf by its leaf hash (computed elsewhere, on another
+    /// thread say); returns the stored hashes as [`Frontier::push`] does.
+    pub fn push_leaf(&mut self, leaf: Hash) -> Vec<Hash> {
+        let mut hash = leaf;
         let mut stored = vec![hash];
         let mut height = 0u8;
         while let Some(&(top_height, top)) = self.stack.last() {
@@ -262,7 +268,7 @@ impl VerifierKey {
         let bad = |problem: &str| malformed("verifier key", problem);
         let (name, rest) = text.split_once('+').ok_or_else(|| bad("expected name+id+key"))?;
         let (id, material) = rest.split_once('+').ok_or_else(|| bad("expected name+id+key"))?;
-        if name.is_empty() || name.chars().any(char::is_whitespace) {
+        if !signed_note::is_key_name_valid(name) {
             return Err(bad("bad key name"));
         }
         let material = b64().decode(material).map_err(|_| bad("key is not base64"))?;
@@ -273,7 +279,8 @@ impl VerifierKey {
         let public: PublicKey = public.try_into().map_err(|_| bad("not a 32-byte Ed25519 key"))?;
         crypto::check_key(&public).map_err(|e| bad(&e.to_string()))?;
         let key = Self { name: name.to_owned(), signature_type, public };
-        if id.len() != 8 || u32::from_str_radix(id, 16).ok() != Some(key.id()) {
+        let lowercase_hex = id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if id.len() != 8 || !lowercase_hex || u32::from_str_radix(id, 16).ok() != Some(key.id()) {
             return Err(bad("the key id does not match the key"));
         }
         Ok(key)
@@ -382,6 +389,17 @@ impl Policy {
     /// signed it, every signature by a known key verifies, and at least
     /// `quorum` witnesses cosigned it. Unknown signatures are ignored.
     pub fn verify(&self, note_text: &str) -> Result<Verified, TlogError> {
+        let mut distinct: Vec<String> = self.witnesses.iter().map(VerifierKey::encode).collect();
+        distinct.sort();
+        distinct.dedup();
+        let types_ok = self.log.signature_type == SIGNATURE_ED25519
+            && self.witnesses.iter().all(|w| w.signature_type == SIGNATURE_COSIGNATURE);
+        if !types_ok || self.quorum > distinct.len() {
+            return Err(malformed(
+                "trust policy",
+                "the log key must be type 01, witness keys type 04, and the quorum at most the witnesses listed",
+            ));
+        }
         let note = Note::from_bytes(note_text.as_bytes()).map_err(|e| malformed("signed note", e.to_string()))?;
         let text = std::str::from_utf8(note.text()).map_err(|_| malformed("signed note", "not UTF-8"))?;
         let checkpoint = Checkpoint::parse_text(text)?;
@@ -401,12 +419,17 @@ impl Policy {
         if !verified.iter().any(|s| s.name() == self.log.name && s.id() == log_id) {
             return Err(TlogError::NotSignedByLog);
         }
-        let cosigned_by: Vec<String> = self
+        // Each witness counts once, however often it is listed or signed.
+        let mut cosigned_by: Vec<String> = self
             .witnesses
             .iter()
             .filter(|w| verified.iter().any(|s| s.name() == w.name && s.id() == w.id()))
-            .map(|w| w.name.clone())
+            .map(|w| w.encode())
             .collect();
+        cosigned_by.sort();
+        cosigned_by.dedup();
+        let cosigned_by: Vec<String> =
+            cosigned_by.iter().filter_map(|k| k.split_once('+').map(|(name, _)| name.to_owned())).collect();
         if cosigned_by.len() < self.quorum {
             return Err(TlogError::Quorum { found: cosigned_by.len(), required: self.quorum });
         }
@@ -609,6 +632,12 @@ impl Receipt {
     /// entry is leaf `index` of its tree. Returns the verified checkpoint.
     pub fn verify(&self, policy: &Policy) -> Result<Verified, TlogError> {
         let verified = policy.verify(&self.checkpoint)?;
+        // The extra data is an entry, and an entry states its position.
+        let entry =
+            crate::Entry::decode(&self.entry).map_err(|e| malformed("tlog-proof", format!("the extra data: {e}")))?;
+        if entry.position != self.index {
+            return Err(malformed("tlog-proof", "the entry's position is not the index"));
+        }
         check_inclusion(&self.proof, &verified.checkpoint, self.index, &self.entry)?;
         Ok(verified)
     }
@@ -663,16 +692,143 @@ impl HashReader for MemoryHashes {
     }
 }
 
+/// Checks that `old` is a prefix of `new` with a consistency proof built
+/// from the tiles `tiles` gives (each checked against `new`'s root as it is
+/// read, so a wrong tile is an error, never a wrong answer).
+pub fn check_consistency_from_tiles(
+    tiles: &impl tlog_tiles::TileReader,
+    old: &Checkpoint,
+    new: &Checkpoint,
+) -> Result<(), TlogError> {
+    if old.size > new.size {
+        return Err(TlogError::Inconsistent { old: old.size, new: new.size });
+    }
+    let reader = tlog_tiles::TileHashReader::new(new.size, TreeHash(new.root), tiles);
+    let proof = prove_consistency(new.size, old.size, &reader)?;
+    check_consistency(&proof, old.size, &old.root, new.size, &new.root)
+}
+
+/// Tiles at hand, by path (`tile/<L>/<N>[.p/<W>]`), for a client that
+/// fetches them itself (the page): a read of a tile it lacks fails and
+/// records the path, so the caller fetches what is missing and tries again.
+#[derive(Debug, Default)]
+pub struct TileSet {
+    tiles: std::collections::HashMap<String, Vec<u8>>,
+    missing: core::cell::RefCell<Vec<String>>,
+}
+
+impl TileSet {
+    /// Adds a tile's bytes.
+    pub fn insert(&mut self, path: String, bytes: Vec<u8>) {
+        self.tiles.insert(path, bytes);
+    }
+
+    /// The paths asked for and not at hand, since the last call.
+    pub fn take_missing(&self) -> Vec<String> {
+        let mut missing = std::mem::take(&mut *self.missing.borrow_mut());
+        missing.sort();
+        missing.dedup();
+        missing
+    }
+}
+
+impl tlog_tiles::TileReader for TileSet {
+    fn height(&self) -> u8 {
+        TILE_HEIGHT
+    }
+
+    fn read_tiles(&self, tiles: &[tlog_tiles::Tile]) -> Result<Vec<Vec<u8>>, tlog_tiles::Error> {
+        let mut out = Vec::with_capacity(tiles.len());
+        let mut complete = true;
+        for t in tiles {
+            let path = Tile { level: Some(t.level()), index: t.level_index(), width: u64::from(t.width()) }.path();
+            match self.tiles.get(&path) {
+                Some(bytes) => out.push(bytes.clone()),
+                None => {
+                    complete = false;
+                    self.missing.borrow_mut().push(path);
+                }
+            }
+        }
+        if complete {
+            Ok(out)
+        } else {
+            Err(tlog_tiles::Error::IndexesNotInTree)
+        }
+    }
+
+    fn save_tiles(&self, _tiles: &[tlog_tiles::Tile], _data: &[Vec<u8>]) {}
+}
+
+/// A checkpoint that contradicts one seen before: the log showed two
+/// histories, to this observer over time or to different people.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum Fork {
+    /// The log shows fewer entries than seen before.
+    #[error("FORK: the log now shows {now} entries, but a checkpoint of {before} entries was seen before")]
+    Shrunk {
+        /// Entries now.
+        now: u64,
+        /// Entries seen before.
+        before: u64,
+    },
+    /// The tree at the size seen before has another root.
+    #[error("FORK: the log's first {size} entries are not the {size} entries of the checkpoint seen before: {detail}")]
+    Rewritten {
+        /// The size seen before.
+        size: u64,
+        /// How it was found.
+        detail: String,
+    },
+}
+
+/// Checks that `now` (verified) extends `before` (the largest checkpoint of
+/// the same log seen earlier): not smaller, and either `root_at_before` (the
+/// root the caller computed over the first `before.size` entries it
+/// replayed) equals `before`'s root, or `consistency` (a proof the caller
+/// can check, e.g. from tiles) holds.
+pub fn check_extends(
+    before: &Checkpoint,
+    now: &Checkpoint,
+    root_at_before: Option<Hash>,
+    consistency: impl FnOnce() -> Result<(), TlogError>,
+) -> Result<(), Fork> {
+    if now.size < before.size {
+        return Err(Fork::Shrunk { now: now.size, before: before.size });
+    }
+    let rewritten = |detail: String| Fork::Rewritten { size: before.size, detail };
+    match root_at_before {
+        Some(root) if root == before.root => Ok(()),
+        Some(_) => Err(rewritten("the roots differ".into())),
+        None => consistency().map_err(|e| rewritten(e.to_string())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Entry bytes at position `i` (unsigned: the tree does not care).
+    fn entry_at(i: u64) -> Vec<u8> {
+        let payload = format!("entry {i}").into_bytes();
+        let entry = crate::Entry {
+            version: crate::Version::V2,
+            position: i,
+            prev_hash: [0; 32],
+            time_ms: i,
+            author: [7; 32],
+            payload: &payload,
+            signature: [0; 64],
+        };
+        entry.encode()
+    }
 
     fn tree(n: u64) -> (Frontier, MemoryHashes, Vec<Vec<u8>>) {
         let mut frontier = Frontier::new();
         let mut hashes = MemoryHashes::default();
         let mut entries = Vec::new();
         for i in 0..n {
-            let entry = format!("entry {i}").into_bytes();
+            let entry = entry_at(i);
             assert_eq!(hashes.0.len() as u64, stored_hash_index(0, i));
             hashes.0.extend(frontier.push(&entry));
             entries.push(entry);
@@ -710,13 +866,21 @@ mod tests {
         let policy = Policy::log_only("test.example/log", &key.public());
         for index in [0u64, 1, 255, 256, 776] {
             let proof = prove_inclusion(777, index, &hashes).unwrap();
-            let receipt = Receipt { entry: entries[index as usize].clone(), index, proof, checkpoint: note.clone() };
+            let entry = entries[usize::try_from(index).unwrap()].clone();
+            let receipt = Receipt { entry, index, proof, checkpoint: note.clone() };
             let parsed = Receipt::parse(&receipt.encode()).unwrap();
             assert_eq!(parsed, receipt);
             parsed.verify(&policy).unwrap();
             let mut wrong = parsed.clone();
-            wrong.entry.push(b'!');
+            *wrong.entry.last_mut().unwrap() ^= 1;
             assert!(matches!(wrong.verify(&policy), Err(TlogError::NotIncluded { .. })));
+            // The entry of another position, or no entry at all.
+            let mut elsewhere = parsed.clone();
+            elsewhere.entry = entry_at(index + 1);
+            assert!(matches!(elsewhere.verify(&policy), Err(TlogError::Malformed { .. })));
+            let mut not_an_entry = parsed.clone();
+            not_an_entry.entry.push(b'!');
+            assert!(matches!(not_an_entry.verify(&policy), Err(TlogError::Malformed { .. })));
         }
         let (old, old_hashes, _) = tree(300);
         let proof = prove_consistency(777, 300, &hashes).unwrap();

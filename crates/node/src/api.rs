@@ -33,7 +33,7 @@ use tokio::sync::{mpsc, oneshot, watch, OwnedSemaphorePermit, Semaphore};
 use crate::metrics::{self, Metrics};
 use crate::writer::{Act, Health, Outcome, SystemClock, Writer};
 use crate::{
-    signed_head, Snapshot, StartError, BATCH_MAX, BATCH_PAYLOAD_BYTES_MAX, BODY_BYTES_MAX, PAGE_MAX, QUEUE_MAX,
+    signed_head, Signed, Snapshot, StartError, BATCH_MAX, BATCH_PAYLOAD_BYTES_MAX, BODY_BYTES_MAX, PAGE_MAX, QUEUE_MAX,
 };
 
 /// Long responses (exports and live streams) open at once.
@@ -48,11 +48,12 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Bytes of entries read for one chunk of an export or stream.
 const CHUNK_BYTES: usize = 64 << 10;
 
-/// What the writer answers for one act.
+/// What the writer answers for one act: its outcome and, when the batch
+/// became durable, the snapshot published for it.
 #[derive(Debug)]
 struct Answer {
     outcome: Outcome,
-    head: Option<SignedHead>,
+    snapshot: Option<Arc<Snapshot>>,
 }
 
 struct Job {
@@ -77,21 +78,31 @@ pub struct Receipt {
     pub entry_hash: Hash,
     /// Node time stamped on it.
     pub time_ms: u64,
-    /// The signed head right after the batch that holds it.
-    pub head: SignedHead,
+    /// Format 1: the signed head right after the batch that holds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head: Option<SignedHead>,
+    /// Format 2: a C2SP tlog-proof: the entry, its inclusion proof, and the
+    /// checkpoint the log key signed right after the batch that holds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof: Option<String>,
 }
 
 /// State shared by the handlers.
 pub struct Shared {
     limits: crate::server::Limits,
-    snapshots: watch::Sender<Arc<Snapshot>>,
+    pub(crate) snapshots: watch::Sender<Arc<Snapshot>>,
+    /// The checkpoint served at `/tlog/checkpoint` (format 2): the latest
+    /// log-signed one, or with witnesses the latest that reached the quorum.
+    pub(crate) served: watch::Sender<Option<Arc<str>>>,
+    pub(crate) witnesses: Option<crate::tlog::WitnessPolicy>,
     queue: mpsc::Sender<Command>,
-    reader: LogReadHandle,
+    pub(crate) reader: LogReadHandle,
     index: Option<IndexReader>,
-    metrics: Metrics,
-    stopping: watch::Sender<bool>,
+    pub(crate) metrics: Metrics,
+    pub(crate) stopping: watch::Sender<bool>,
     in_flight: Arc<Semaphore>,
     streams: Arc<Semaphore>,
+    pub(crate) data: std::path::PathBuf,
 }
 
 impl Shared {
@@ -101,14 +112,31 @@ impl Shared {
         sequencer: Sequencer,
         log_key: Keypair,
         limits: crate::server::Limits,
+        witnesses: Option<crate::tlog::WitnessPolicy>,
     ) -> Result<(Arc<Self>, std::thread::JoinHandle<()>), StartError> {
         let reader = store.reader();
         let index = store.index_reader();
+        let data = store.dir().to_owned();
         let writer = Writer::new(store, sequencer, SystemClock);
         let first = publishable(&writer, &log_key);
+        // Without witnesses the log's own checkpoint is served at once; with
+        // them, the one kept from the last run if it meets the quorum, until
+        // the witness task gathers cosignatures for a newer one.
+        let served = match &witnesses {
+            None => first.checkpoint().cloned(),
+            Some(policy) => {
+                let genesis = first.view.genesis();
+                let kept = std::fs::read_to_string(data.join(crate::tlog::CHECKPOINT_FILE)).ok();
+                let policy = genesis.origin.as_ref().map(|origin| policy.policy(origin, &genesis.log_key));
+                kept.filter(|note| policy.is_some_and(|p| p.verify(note).is_ok())).map(Arc::from)
+            }
+        };
         let (queue, receiver) = mpsc::channel(QUEUE_MAX);
         let shared = Arc::new(Self {
             limits,
+            served: watch::channel(served).0,
+            witnesses,
+            data,
             snapshots: watch::channel(Arc::new(first)).0,
             queue,
             reader,
@@ -170,8 +198,15 @@ fn health_text(health: &Health) -> String {
 
 fn publishable(writer: &Writer<Store, SystemClock>, log_key: &Keypair) -> Snapshot {
     let view = writer.view();
-    let signed = signed_head(log_key, view.ledger_id(), writer.size(), &writer.head(), writer.time_ms());
-    Snapshot::new(view, writer.size(), writer.head(), signed, health_text(writer.health()))
+    let root = writer.journal().root();
+    let signed = match &view.genesis().origin {
+        Some(origin) => {
+            let checkpoint = dauys_core::tlog::Checkpoint { origin: origin.clone(), size: writer.size(), root };
+            Signed::Checkpoint(Arc::from(checkpoint.sign(log_key)))
+        }
+        None => Signed::Head(signed_head(log_key, view.ledger_id(), writer.size(), &writer.head(), writer.time_ms())),
+    };
+    Snapshot::new(view, writer.size(), writer.head(), root, signed, health_text(writer.health()))
 }
 
 fn write_loop(
@@ -214,14 +249,19 @@ fn write_loop(
             shared.metrics.sync_seconds.observe(started.elapsed().as_secs_f64());
             shared.metrics.batch_size.observe((writer.size() - size_before) as f64);
             shared.metrics.entries_appended.inc_by(writer.size() - size_before);
-            shared.snapshots.send_replace(Arc::new(publishable(&writer, log_key)));
+            let snapshot = Arc::new(publishable(&writer, log_key));
+            if shared.witnesses.is_none() {
+                shared.served.send_replace(snapshot.checkpoint().cloned());
+            }
+            shared.snapshots.send_replace(snapshot);
         } else if health_text(writer.health()) != health_before {
             let last = shared.snapshot();
             let health = health_text(writer.health());
-            let snapshot = Snapshot::new(last.view.clone(), last.size, last.head, last.signed.clone(), health);
+            let snapshot =
+                Snapshot::new(last.view.clone(), last.size, last.head, last.root, last.signed.clone(), health);
             shared.snapshots.send_replace(Arc::new(snapshot));
         }
-        let head = grew.then(|| shared.snapshot().signed.clone());
+        let published = grew.then(|| shared.snapshot());
         for (outcome, (reply, enqueued)) in outcomes.into_iter().zip(replies) {
             match &outcome {
                 Outcome::Accepted { .. } => shared.metrics.append_seconds.observe(enqueued.elapsed().as_secs_f64()),
@@ -230,7 +270,7 @@ fn write_loop(
                 }
                 _ => {}
             }
-            let _ = reply.send(Answer { outcome, head: head.clone() });
+            let _ = reply.send(Answer { outcome, snapshot: published.clone() });
         }
     }
     if let Err(error) = writer.journal().close() {
@@ -277,6 +317,9 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/acts", get(acts))
         .route("/v1/openapi.json", get(openapi))
         .route("/healthz", get(healthz))
+        .route("/v1/proof", get(crate::tlog::proof))
+        .route("/tlog/checkpoint", get(crate::tlog::checkpoint))
+        .route("/tlog/tile/{*path}", get(crate::tlog::tile))
         .route("/metrics", get(metrics::serve))
         .with_state(Arc::clone(&shared))
         .merge(crate::web::router())
@@ -403,9 +446,28 @@ async fn submit(State(shared): State<Arc<Shared>>, request: Request) -> Response
         return problem(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the node is stopping");
     };
     match answer.outcome {
-        Outcome::Accepted { position, hash, time_ms } => {
-            let head = answer.head.unwrap_or_else(|| shared.snapshot().signed.clone());
-            (StatusCode::CREATED, Json(Receipt { position, entry_hash: hash, time_ms, head })).into_response()
+        Outcome::Accepted { position, hash, time_ms, entry } => {
+            let snapshot = answer.snapshot.unwrap_or_else(|| shared.snapshot());
+            let mut receipt = Receipt { position, entry_hash: hash, time_ms, head: None, proof: None };
+            match &snapshot.signed {
+                Signed::Head(head) => receipt.head = Some(head.clone()),
+                Signed::Checkpoint(note) => {
+                    let (reader, note, size) = (shared.reader.clone(), Arc::clone(note), snapshot.size);
+                    let proof = tokio::task::spawn_blocking(move || {
+                        crate::tlog::receipt(&reader, entry, position, size, &note)
+                    })
+                    .await;
+                    match proof {
+                        Ok(Ok(text)) => receipt.proof = Some(text),
+                        _ => return problem(
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            "proof_failed",
+                            "the act is recorded, but its inclusion proof could not be read; fetch it from /v1/proof",
+                        ),
+                    }
+                }
+            }
+            (StatusCode::CREATED, Json(receipt)).into_response()
         }
         Outcome::Refused(SequenceError::Rule(Rejection::DuplicatePayload { position })) => duplicate(position),
         Outcome::Refused(SequenceError::Rule(rejection @ Rejection::StaleNonce { .. })) => {
@@ -631,7 +693,14 @@ async fn stream(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
 }
 
 async fn head(State(shared): State<Arc<Shared>>) -> Response {
-    Json(shared.snapshot().signed.clone()).into_response()
+    match &shared.snapshot().signed {
+        Signed::Head(head) => Json(head.clone()).into_response(),
+        Signed::Checkpoint(_) => problem(
+            StatusCode::NOT_FOUND,
+            "no_signed_head",
+            "this format 2 ledger publishes checkpoints instead: /tlog/checkpoint",
+        ),
+    }
 }
 
 async fn genesis(State(shared): State<Arc<Shared>>) -> Response {
@@ -826,9 +895,15 @@ async fn acts(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
 async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
     let snapshot = shared.snapshot();
     let ok = snapshot.health == "ok";
+    let served = shared.served.borrow().as_deref().and_then(|note| {
+        dauys_core::tlog::Checkpoint::parse_text(note.split("\n\n").next().map(|t| format!("{t}\n")).as_deref()?)
+            .ok()
+            .map(|c| c.size)
+    });
     let body = json!({
         "status": if ok { "ok" } else { "degraded" },
         "entries": snapshot.size,
+        "checkpoint_size": served,
         "writer": snapshot.health,
         "in_flight": shared.limits.in_flight - shared.in_flight.available_permits(),
         "streams": shared.limits.streams - shared.streams.available_permits(),

@@ -23,6 +23,7 @@ pub mod api;
 mod metrics;
 pub mod server;
 pub mod sim;
+pub mod tlog;
 mod web;
 pub mod writer;
 
@@ -62,16 +63,36 @@ pub struct Snapshot {
     pub size: u64,
     /// Hash of the last entry.
     pub head: Hash,
-    /// The head signed by the log key.
-    pub signed: SignedHead,
+    /// The root of the RFC 6962 tree over the durable entries.
+    pub root: Hash,
+    /// What the log key signed about this size: the signed head (format 1)
+    /// or the checkpoint note (format 2).
+    pub signed: Signed,
     /// The writer's health, in words (`ok`, or why it is not).
     pub health: String,
     overview: std::sync::OnceLock<axum::body::Bytes>,
 }
 
+/// The log key's statement about a size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signed {
+    /// Format 1: the `DAUYSHED` signed head.
+    Head(SignedHead),
+    /// Format 2: a C2SP checkpoint signed as a note.
+    Checkpoint(Arc<str>),
+}
+
 impl Snapshot {
-    fn new(view: LedgerView, size: u64, head: Hash, signed: SignedHead, health: String) -> Self {
-        Self { view, size, head, signed, health, overview: std::sync::OnceLock::new() }
+    fn new(view: LedgerView, size: u64, head: Hash, root: Hash, signed: Signed, health: String) -> Self {
+        Self { view, size, head, root, signed, health, overview: std::sync::OnceLock::new() }
+    }
+
+    /// The checkpoint note (format 2 ledgers).
+    pub fn checkpoint(&self) -> Option<&Arc<str>> {
+        match &self.signed {
+            Signed::Checkpoint(note) => Some(note),
+            Signed::Head(_) => None,
+        }
     }
 }
 
@@ -101,6 +122,9 @@ pub enum StartError {
     /// The writer thread could not start.
     #[error("starting the writer: {0}")]
     Thread(std::io::Error),
+    /// The log does not contain the checkpoint the node published.
+    #[error("{0}")]
+    Fork(String),
 }
 
 /// The text that opens every secret key file.
@@ -158,7 +182,11 @@ pub struct Node {
 impl Node {
     /// Opens the data directory (taking its lock), re-reads and replays the
     /// log in one pass, and starts the writer thread, under `limits`.
-    pub fn open(data: &Path, limits: server::Limits) -> Result<Self, StartError> {
+    pub fn open(
+        data: &Path,
+        limits: server::Limits,
+        witnesses: Option<tlog::WitnessPolicy>,
+    ) -> Result<Self, StartError> {
         let key_path = log_key_path(data);
         let started = std::time::Instant::now();
         let mut verifier = dauys_core::ChainVerifier::new();
@@ -186,7 +214,8 @@ impl Node {
                 problem: "does not match the log key published in genesis".into(),
             });
         }
-        let (shared, writer) = api::Shared::start(store, sequencer, log_key, limits)?;
+        tlog::check_published(data, store.len(), store.reader().tree()).map_err(StartError::Fork)?;
+        let (shared, writer) = api::Shared::start(store, sequencer, log_key, limits, witnesses)?;
         Ok(Self { shared, writer: Some(writer) })
     }
 
@@ -206,6 +235,7 @@ impl Node {
         // descriptors.
         let limits = self.shared.limits().fitted();
         tracing::info!(?limits, "limits");
+        tlog::spawn_witness_task(Arc::clone(&self.shared));
         let shared = Arc::clone(&self.shared);
         let shutdown = async move {
             shutdown.await;
@@ -215,6 +245,13 @@ impl Node {
         self.shared.stop_writer();
         if let Some(writer) = self.writer.take() {
             let _ = tokio::task::spawn_blocking(move || writer.join()).await;
+        }
+        // The checkpoint served last is kept, whatever the keeping task had
+        // time to write.
+        let served = self.shared.served.borrow().clone();
+        if let Some(note) = served {
+            let data = self.shared.data.clone();
+            let _ = tokio::task::spawn_blocking(move || tlog::keep_served(&data, &note)).await;
         }
         result
     }

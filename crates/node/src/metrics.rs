@@ -35,6 +35,8 @@ pub struct Metrics {
     pub batch_size: Histogram,
     /// Acts waiting for the writer.
     pub queue_depth: Gauge,
+    /// Witnesses whose cosignature verified in the last round.
+    pub cosigners: Gauge,
 }
 
 impl Default for Metrics {
@@ -53,13 +55,24 @@ impl Metrics {
         let sync_seconds = Histogram::new(exponential_buckets(0.0001, 2.0, 16));
         let batch_size = Histogram::new(exponential_buckets(1.0, 2.0, 14));
         let queue_depth = Gauge::default();
+        let cosigners = Gauge::default();
         registry.register("entries_appended", "Entries made durable", entries_appended.clone());
         registry.register("rejections", "Refused submissions by code", rejections.clone());
         registry.register("append_seconds", "Enqueue to durable acknowledgment", append_seconds.clone());
         registry.register("sync_seconds", "Write and fdatasync of one batch", sync_seconds.clone());
         registry.register("batch_size", "Acts per group commit", batch_size.clone());
         registry.register("queue_depth", "Acts waiting for the writer", queue_depth.clone());
-        Self { registry, entries_appended, rejections, append_seconds, sync_seconds, batch_size, queue_depth }
+        registry.register("cosigners", "Witnesses whose cosignature verified in the last round", cosigners.clone());
+        Self {
+            registry,
+            entries_appended,
+            rejections,
+            append_seconds,
+            sync_seconds,
+            batch_size,
+            queue_depth,
+            cosigners,
+        }
     }
 }
 

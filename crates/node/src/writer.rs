@@ -88,6 +88,8 @@ pub enum Outcome {
         hash: Hash,
         /// Its node time.
         time_ms: u64,
+        /// The entry bytes.
+        entry: Vec<u8>,
     },
     /// The rules (or the clock) refused it; nothing was written.
     Refused(SequenceError),
@@ -205,6 +207,7 @@ impl<J: Journal, C: Clock> Writer<J, C> {
                         position: placed.position,
                         hash: placed.hash,
                         time_ms: placed.time_ms,
+                        entry: placed.bytes.clone(),
                     });
                     appends.push(Append { bytes: placed.bytes, hash: placed.hash, author: act.submission.author });
                 }

@@ -10,8 +10,14 @@ use std::process::{Child, Command, Output, Stdio};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_dauys");
 
+/// Where the binary keeps the checkpoints it has seen during the tests
+/// (never the user's own file).
+pub fn state_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("dauys-tests-{}", std::process::id()))
+}
+
 pub fn dauys(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).env("RUST_LOG", "warn").output().expect("run dauys")
+    Command::new(BIN).args(args).env("RUST_LOG", "warn").env("XDG_STATE_HOME", state_dir()).output().expect("run dauys")
 }
 
 pub fn dauys_ok(args: &[&str]) -> String {
@@ -42,6 +48,7 @@ impl Node {
         let mut child = Command::new(BIN)
             .args(args)
             .env("RUST_LOG", "warn")
+            .env("XDG_STATE_HOME", state_dir())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
