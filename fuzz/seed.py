@@ -67,4 +67,16 @@ for name in names:
     if entries and entries[0][8:10] in (b"\x00\x01", b"\x00\x02"):
         put("recovery", log_file(entries[:6], committed=True))
         put("recovery", log_file(entries[:6], committed=False))
+# The transparency log's texts: the vectors' checkpoint, cosigned note and
+# receipt, an add-checkpoint body, tile paths, an entry bundle.
+vectors = json.load(open(os.path.join(fixtures, "vectors.json")))["checkpoint"]
+for text in (vectors["checkpoint_text"], vectors["checkpoint_note"], vectors["cosigned_note"], vectors["receipt_entry_2"],
+             vectors["log_verifier_key"], vectors["witness_verifier_key"],
+             "old 0\n\n" + vectors["checkpoint_note"], "tile/0/x001/234.p/7", "tile/entries/000", "tile/3/000.p/1"):
+    put("tlog", text.encode())
+bundle = b""
+for position in range(3):
+    entry = bytes.fromhex(json.load(open(os.path.join(fixtures, "vectors.json")))["format_2"]["ledger"][position]["entry_hex"])
+    bundle += struct.pack(">H", len(entry)) + entry
+put("tlog", bundle)
 print("seeded", corpus)

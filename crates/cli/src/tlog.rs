@@ -244,20 +244,33 @@ pub fn verify_receipt(path: &Path, log: VerifierKey, trust: &Trust, node: Option
         Ok(latest) => latest.checkpoint,
         Err(e) => return invalid(format!("the log's latest checkpoint: {e}")),
     };
-    if latest.size < verified.checkpoint.size {
+    // A receipt from a 201 answer may be newer than the checkpoint served
+    // (which waits for witnesses): then the served one must be its prefix.
+    let (older, newer) = if latest.size < verified.checkpoint.size {
+        (&latest, &verified.checkpoint)
+    } else {
+        (&verified.checkpoint, &latest)
+    };
+    if let Err(e) = check_consistency_from_tiles(&tiles, older, newer) {
         return invalid(format!(
-            "the log now serves {} entries, fewer than the {} of the receipt's checkpoint",
+            "the log's served checkpoint ({} entries) and the receipt's ({} entries) are not one history: {e}",
             latest.size, verified.checkpoint.size
         ));
     }
-    if let Err(e) = check_consistency_from_tiles(&tiles, &verified.checkpoint, &latest) {
-        return invalid(format!("the log's latest checkpoint does not extend the receipt's: {e}"));
+    if latest.size < verified.checkpoint.size {
+        println!(
+            "consistent: the served checkpoint ({} entries) is older than the receipt's and a prefix of it ({} tiles \
+             fetched); `dauys proof update` waits for a newer one",
+            latest.size,
+            tiles.fetched.get()
+        );
+    } else {
+        println!(
+            "still there: the latest checkpoint ({} entries) extends the receipt's ({} tiles fetched)",
+            latest.size,
+            tiles.fetched.get()
+        );
     }
-    println!(
-        "still there: the latest checkpoint ({} entries) extends the receipt's ({} tiles fetched)",
-        latest.size,
-        tiles.fetched.get()
-    );
     let mut seen = Seen::load(&trust.seen)?;
     if let Err(fork) = seen.check(&log, &latest, Some(&tiles), |_| None) {
         return invalid(fork.to_string());
@@ -290,6 +303,9 @@ pub fn update_receipt(
         let attempt = fetched.and_then(|text| {
             let new = Receipt::parse(&text).map_err(|e| anyhow::anyhow!("the node's receipt: {e}"))?;
             let verified = new.verify(&policy).map_err(|e| anyhow::anyhow!("the node's receipt: {e}"))?;
+            if verified.checkpoint.size < before.checkpoint.size {
+                anyhow::bail!("the served checkpoint is still older than the receipt's");
+            }
             Ok((new, verified))
         });
         match attempt {

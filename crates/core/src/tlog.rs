@@ -394,10 +394,18 @@ impl Policy {
         distinct.dedup();
         let types_ok = self.log.signature_type == SIGNATURE_ED25519
             && self.witnesses.iter().all(|w| w.signature_type == SIGNATURE_COSIGNATURE);
-        if !types_ok || self.quorum > distinct.len() {
+        // Two different keys under one name and key id would make a line
+        // ambiguous (which key checks it?): such a policy is refused.
+        let mut ids: Vec<(&str, u32, &PublicKey)> =
+            std::iter::once(&self.log).chain(&self.witnesses).map(|k| (k.name.as_str(), k.id(), &k.public)).collect();
+        ids.sort();
+        ids.dedup();
+        let ambiguous = ids.windows(2).any(|w| w[0].0 == w[1].0 && w[0].1 == w[1].1);
+        if !types_ok || ambiguous || self.quorum > distinct.len() {
             return Err(malformed(
                 "trust policy",
-                "the log key must be type 01, witness keys type 04, and the quorum at most the witnesses listed",
+                "the log key must be type 01, witness keys type 04, no two keys may share a name and key id, \
+                 and the quorum is at most the witnesses listed",
             ));
         }
         let note = Note::from_bytes(note_text.as_bytes()).map_err(|e| malformed("signed note", e.to_string()))?;
@@ -453,19 +461,14 @@ pub fn check_consistency(
     new_size: u64,
     new_root: &Hash,
 ) -> Result<(), TlogError> {
+    let inconsistent = TlogError::Inconsistent { old: old_size, new: new_size };
     if old_size == 0 {
-        return if proof.is_empty() && *old_root == EMPTY_HASH.0 {
-            Ok(())
-        } else {
-            Err(TlogError::Inconsistent { old: old_size, new: new_size })
-        };
+        // Every tree extends the empty one, whose root is SHA-256("").
+        let roots_ok = *old_root == EMPTY_HASH.0 && (new_size > 0 || new_root == old_root);
+        return if proof.is_empty() && roots_ok { Ok(()) } else { Err(inconsistent) };
     }
     if old_size == new_size {
-        return if proof.is_empty() && old_root == new_root {
-            Ok(())
-        } else {
-            Err(TlogError::Inconsistent { old: old_size, new: new_size })
-        };
+        return if proof.is_empty() && old_root == new_root { Ok(()) } else { Err(inconsistent) };
     }
     let proof: TreeProof = proof.iter().map(|h| TreeHash(*h)).collect();
     tlog_tiles::check_tree(&proof, new_size, TreeHash(*new_root), old_size, TreeHash(*old_root))
