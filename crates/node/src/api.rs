@@ -54,6 +54,8 @@ const CHUNK_BYTES: usize = 64 << 10;
 struct Answer {
     outcome: Outcome,
     snapshot: Option<Arc<Snapshot>>,
+    /// Format 2, accepted: the receipt (tlog-proof), built with the batch's.
+    proof: Option<Result<String, String>>,
 }
 
 struct Job {
@@ -262,7 +264,25 @@ fn write_loop(
             shared.snapshots.send_replace(Arc::new(snapshot));
         }
         let published = grew.then(|| shared.snapshot());
-        for (outcome, (reply, enqueued)) in outcomes.into_iter().zip(replies) {
+        // Format 2: every accepted act's receipt, against the batch's
+        // checkpoint, built here in one pass (the proofs share their hashes).
+        let mut proofs: Vec<Option<Result<String, String>>> = vec![None; outcomes.len()];
+        if let Some(Signed::Checkpoint(note)) = published.as_ref().map(|s| &s.signed) {
+            let accepted: Vec<(usize, (u64, Vec<u8>))> = outcomes
+                .iter()
+                .enumerate()
+                .filter_map(|(i, o)| match o {
+                    Outcome::Accepted { position, entry, .. } => Some((i, (*position, entry.clone()))),
+                    _ => None,
+                })
+                .collect();
+            let size = published.as_ref().map_or(0, |s| s.size);
+            let (slots, entries): (Vec<usize>, Vec<(u64, Vec<u8>)>) = accepted.into_iter().unzip();
+            for (slot, proof) in slots.into_iter().zip(crate::tlog::receipts(&shared.reader, entries, size, note)) {
+                proofs[slot] = Some(proof);
+            }
+        }
+        for ((outcome, (reply, enqueued)), proof) in outcomes.into_iter().zip(replies).zip(proofs) {
             match &outcome {
                 Outcome::Accepted { .. } => shared.metrics.append_seconds.observe(enqueued.elapsed().as_secs_f64()),
                 Outcome::Refused(SequenceError::Rule(rejection)) => {
@@ -270,7 +290,7 @@ fn write_loop(
                 }
                 _ => {}
             }
-            let _ = reply.send(Answer { outcome, snapshot: published.clone() });
+            let _ = reply.send(Answer { outcome, snapshot: published.clone(), proof });
         }
     }
     if let Err(error) = writer.journal().close() {
@@ -446,19 +466,14 @@ async fn submit(State(shared): State<Arc<Shared>>, request: Request) -> Response
         return problem(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the node is stopping");
     };
     match answer.outcome {
-        Outcome::Accepted { position, hash, time_ms, entry } => {
+        Outcome::Accepted { position, hash, time_ms, .. } => {
             let snapshot = answer.snapshot.unwrap_or_else(|| shared.snapshot());
             let mut receipt = Receipt { position, entry_hash: hash, time_ms, head: None, proof: None };
             match &snapshot.signed {
                 Signed::Head(head) => receipt.head = Some(head.clone()),
-                Signed::Checkpoint(note) => {
-                    let (reader, note, size) = (shared.reader.clone(), Arc::clone(note), snapshot.size);
-                    let proof = tokio::task::spawn_blocking(move || {
-                        crate::tlog::receipt(&reader, entry, position, size, &note)
-                    })
-                    .await;
-                    match proof {
-                        Ok(Ok(text)) => receipt.proof = Some(text),
+                Signed::Checkpoint(_) => {
+                    match answer.proof {
+                        Some(Ok(text)) => receipt.proof = Some(text),
                         _ => return problem(
                             StatusCode::INTERNAL_SERVER_ERROR,
                             "proof_failed",
@@ -892,14 +907,19 @@ async fn acts(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
     .await
 }
 
-async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
-    let snapshot = shared.snapshot();
-    let ok = snapshot.health == "ok";
-    let served = shared.served.borrow().as_deref().and_then(|note| {
+/// The size of the checkpoint served at `/tlog/checkpoint`, if any.
+pub(crate) fn served_size(shared: &Shared) -> Option<u64> {
+    shared.served.borrow().as_deref().and_then(|note| {
         dauys_core::tlog::Checkpoint::parse_text(note.split("\n\n").next().map(|t| format!("{t}\n")).as_deref()?)
             .ok()
             .map(|c| c.size)
-    });
+    })
+}
+
+async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
+    let snapshot = shared.snapshot();
+    let ok = snapshot.health == "ok";
+    let served = served_size(&shared);
     let body = json!({
         "status": if ok { "ok" } else { "degraded" },
         "entries": snapshot.size,

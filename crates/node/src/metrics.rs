@@ -37,6 +37,10 @@ pub struct Metrics {
     pub queue_depth: Gauge,
     /// Witnesses whose cosignature verified in the last round.
     pub cosigners: Gauge,
+    /// One round of asking every witness to cosign.
+    pub witness_seconds: Histogram,
+    /// Entries appended but not yet in the checkpoint served (the witness lag).
+    pub unwitnessed: Gauge,
 }
 
 impl Default for Metrics {
@@ -56,6 +60,8 @@ impl Metrics {
         let batch_size = Histogram::new(exponential_buckets(1.0, 2.0, 14));
         let queue_depth = Gauge::default();
         let cosigners = Gauge::default();
+        let witness_seconds = Histogram::new(exponential_buckets(0.001, 2.0, 14));
+        let unwitnessed = Gauge::default();
         registry.register("entries_appended", "Entries made durable", entries_appended.clone());
         registry.register("rejections", "Refused submissions by code", rejections.clone());
         registry.register("append_seconds", "Enqueue to durable acknowledgment", append_seconds.clone());
@@ -63,6 +69,12 @@ impl Metrics {
         registry.register("batch_size", "Acts per group commit", batch_size.clone());
         registry.register("queue_depth", "Acts waiting for the writer", queue_depth.clone());
         registry.register("cosigners", "Witnesses whose cosignature verified in the last round", cosigners.clone());
+        registry.register(
+            "witness_seconds",
+            "One round of cosignature requests to every witness",
+            witness_seconds.clone(),
+        );
+        registry.register("unwitnessed", "Entries appended but not yet in the checkpoint served", unwitnessed.clone());
         Self {
             registry,
             entries_appended,
@@ -72,12 +84,18 @@ impl Metrics {
             batch_size,
             queue_depth,
             cosigners,
+            witness_seconds,
+            unwitnessed,
         }
     }
 }
 
 pub(crate) async fn serve(State(shared): State<Arc<crate::api::Shared>>) -> Response {
     let mut text = String::new();
+    if let Some(served) = crate::api::served_size(&shared) {
+        let lag = shared.snapshot().size.saturating_sub(served);
+        shared.metrics.unwitnessed.set(i64::try_from(lag).unwrap_or(i64::MAX));
+    }
     if prometheus_client::encoding::text::encode(&mut text, &crate::api::metrics_of(&shared).registry).is_err() {
         return (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "encoding failed").into_response();
     }

@@ -101,6 +101,47 @@ pub fn receipt(reader: &LogReadHandle, entry: Vec<u8>, position: u64, size: u64,
     Ok(Receipt { entry, index: position, proof, checkpoint: note.to_owned() }.encode())
 }
 
+/// Stored hashes read once: the receipts of one batch share most of their
+/// proof hashes.
+struct Memo<'a, R> {
+    inner: &'a R,
+    known: std::cell::RefCell<std::collections::HashMap<u64, tlog::TreeHash>>,
+}
+
+impl<R: tlog::HashReader> tlog::HashReader for Memo<'_, R> {
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<tlog::TreeHash>, tlog::TlogHashError> {
+        let missing: Vec<u64> = {
+            let known = self.known.borrow();
+            indexes.iter().copied().filter(|i| !known.contains_key(i)).collect()
+        };
+        if !missing.is_empty() {
+            let read = self.inner.read_hashes(&missing)?;
+            self.known.borrow_mut().extend(missing.into_iter().zip(read));
+        }
+        let known = self.known.borrow();
+        indexes.iter().map(|i| known.get(i).copied().ok_or(tlog::TlogHashError::IndexesNotInTree)).collect()
+    }
+}
+
+/// The receipts of a batch's entries (`(position, entry)`), against the
+/// checkpoint `note` of `size`, built by the writer right after the batch
+/// became durable.
+pub fn receipts(
+    reader: &LogReadHandle,
+    entries: Vec<(u64, Vec<u8>)>,
+    size: u64,
+    note: &str,
+) -> Vec<Result<String, String>> {
+    let memo = Memo { inner: reader.tree(), known: std::cell::RefCell::default() };
+    entries
+        .into_iter()
+        .map(|(position, entry)| {
+            let proof = tlog::prove_inclusion(size, position, &memo).map_err(|e| e.to_string())?;
+            Ok(Receipt { entry, index: position, proof, checkpoint: note.to_owned() }.encode())
+        })
+        .collect()
+}
+
 fn served_checkpoint(note: &str) -> Option<Checkpoint> {
     let text = note.split_once("\n\n").map(|(text, _)| format!("{text}\n"))?;
     Checkpoint::parse_text(&text).ok()
@@ -307,6 +348,7 @@ pub(crate) fn spawn_witness_task(shared: Arc<Shared>) {
             if snapshot.size <= cosigned_size && shared.served.borrow().is_some() {
                 continue;
             }
+            let round_started = std::time::Instant::now();
             let origin = snapshot.view.genesis().origin.clone().unwrap_or_default();
             let log_key = snapshot.view.genesis().log_key;
             let mut lines = String::new();
@@ -344,6 +386,7 @@ pub(crate) fn spawn_witness_task(shared: Arc<Shared>) {
                 }
             }
             shared.metrics.cosigners.set(cosigners);
+            shared.metrics.witness_seconds.observe(round_started.elapsed().as_secs_f64());
             if usize::try_from(cosigners).unwrap_or(0) >= policy.quorum {
                 let cosigned: Arc<str> = Arc::from(format!("{note}{lines}"));
                 cosigned_size = snapshot.size;

@@ -5,7 +5,8 @@
 //!   on one core and on all cores (the replay limit);
 //! - `ingest`: durable acknowledgments per second over HTTP from concurrent
 //!   clients with pre-signed supports, p50/p99 latency, against a `dauys
-//!   serve` child process;
+//!   serve` child process (with `--witness`, a `dauys witness serve` child on
+//!   loopback cosigning its checkpoints with a quorum of one);
 //! - `load-store FILE DIR`: writes an export into a node data directory (for
 //!   the restart measurement).
 
@@ -23,10 +24,11 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["sigs", file] => sigs(file),
-        ["ingest", clients, events] => ingest(clients.parse()?, events.parse()?),
+        ["ingest", clients, events] => ingest(clients.parse()?, events.parse()?, false),
+        ["ingest", clients, events, "--witness"] => ingest(clients.parse()?, events.parse()?, true),
         ["load-store", file, dir] => load_store(file, dir),
         _ => {
-            eprintln!("usage: dauys-bench sigs FILE | ingest CLIENTS EVENTS | load-store FILE DIR");
+            eprintln!("usage: dauys-bench sigs FILE | ingest CLIENTS EVENTS [--witness] | load-store FILE DIR");
             std::process::exit(2);
         }
     }
@@ -82,25 +84,59 @@ fn post(agent: &ureq::Agent, url: &str, submission: &Submission) -> anyhow::Resu
     }
 }
 
-fn ingest(clients: usize, events: usize) -> anyhow::Result<()> {
-    // A fresh ledger from the large fixture's genesis, with the fixture's log key.
-    let dir = tempfile_dir()?;
-    let seed = dauys_fixtures::large(Version::LATEST, 1);
-    create_store(&seed.entries()[0], &dir)?;
+/// Starts `dauys ARGS` and returns it with the URL it prints.
+fn start(args: &[&str]) -> anyhow::Result<(std::process::Child, String)> {
     let exe = std::env::current_exe()?.with_file_name("dauys");
-    let mut child = Command::new(exe)
-        .args(["serve", "--data", dir.to_str().unwrap_or_default(), "--listen", "127.0.0.1:0"])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()?;
+    let mut child = Command::new(exe).args(args).env("RUST_LOG", "warn").stdout(Stdio::piped()).spawn()?;
     let stdout = child.stdout.take().ok_or_else(|| anyhow::anyhow!("no stdout"))?;
     let mut lines = std::io::BufReader::new(stdout).lines();
     let url = loop {
-        let line = lines.next().ok_or_else(|| anyhow::anyhow!("node exited"))??;
+        let line = lines.next().ok_or_else(|| anyhow::anyhow!("dauys {args:?} exited"))??;
         if let Some(rest) = line.split(" at ").nth(1) {
             break rest.trim_end_matches('/').to_owned();
         }
     };
+    std::thread::spawn(move || for _ in lines {});
+    Ok((child, url))
+}
+
+/// A witness for the log in `data`, on loopback; its child process and the
+/// witness policy file for `dauys serve --witnesses`.
+fn start_witness(data: &std::path::Path) -> anyhow::Result<(std::process::Child, PathBuf)> {
+    let exe = std::env::current_exe()?.with_file_name("dauys");
+    let dir = data.with_extension("witness");
+    let run = |args: &[&str]| -> anyhow::Result<String> {
+        let out = Command::new(&exe).args(args).output()?;
+        anyhow::ensure!(out.status.success(), "dauys {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        Ok(String::from_utf8(out.stdout)?.trim().to_owned())
+    };
+    let witness_key =
+        run(&["witness", "init", "--data", dir.to_str().unwrap_or_default(), "--name", "bench.example/w1"])?;
+    let log_key = run(&["log-key", data.to_str().unwrap_or_default()])?;
+    let origin = log_key.split('+').next().unwrap_or_default();
+    let config = dir.join("witness.toml");
+    let text = std::fs::read_to_string(&config)? + &format!("[[log]]\norigin = \"{origin}\"\nkey = \"{log_key}\"\n");
+    std::fs::write(&config, text)?;
+    let (child, url) =
+        start(&["witness", "serve", "--data", dir.to_str().unwrap_or_default(), "--listen", "127.0.0.1:0"])?;
+    let policy = data.with_extension("witnesses.toml");
+    std::fs::write(&policy, format!("quorum = 1\n[[witness]]\nurl = \"{url}\"\nkey = \"{witness_key}\"\n"))?;
+    Ok((child, policy))
+}
+
+fn ingest(clients: usize, events: usize, with_witness: bool) -> anyhow::Result<()> {
+    // A fresh ledger from the large fixture's genesis, with the fixture's log key.
+    let dir = tempfile_dir()?;
+    let seed = dauys_fixtures::large(Version::LATEST, 1);
+    create_store(&seed.entries()[0], &dir)?;
+    let data = dir.to_str().unwrap_or_default().to_owned();
+    let mut args = vec!["serve", "--data", &data, "--listen", "127.0.0.1:0"];
+    let witness = if with_witness { Some(start_witness(&dir)?) } else { None };
+    let policy = witness.as_ref().map(|(_, policy)| policy.to_str().unwrap_or_default().to_owned());
+    if let Some(policy) = &policy {
+        args.extend(["--witnesses", policy.as_str()]);
+    }
+    let (mut child, url) = start(&args)?;
     let agent = ureq::AgentBuilder::new().build();
     let mut builder = dauys_fixtures::Builder::new(Version::LATEST, sha256(b"dauys-fixture-ledger/large"));
     // Nonces above the genesis's, counting up: every author's grow.
@@ -173,6 +209,22 @@ fn ingest(clients: usize, events: usize) -> anyhow::Result<()> {
     let failed: usize = results.iter().map(|(_, f)| f).sum();
     latencies.sort();
     let acked = latencies.len();
+    // How long a receipt would wait for the witness quorum: from the last
+    // acknowledgment until the served (cosigned) checkpoint covers it.
+    let cosigned_after = if with_witness {
+        let health: serde_json::Value = agent.get(&format!("{url}/healthz")).call()?.into_json()?;
+        let size = health["entries"].as_u64().unwrap_or(0);
+        let waiting = Instant::now();
+        loop {
+            let health: serde_json::Value = agent.get(&format!("{url}/healthz")).call()?.into_json()?;
+            if health["checkpoint_size"].as_u64().unwrap_or(0) >= size || waiting.elapsed() > Duration::from_secs(30) {
+                break Some(waiting.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    } else {
+        None
+    };
     let metrics = agent.get(&format!("{url}/metrics")).call()?.into_string()?;
     let metric = |name: &str| -> f64 {
         metrics
@@ -184,8 +236,26 @@ fn ingest(clients: usize, events: usize) -> anyhow::Result<()> {
     };
     let (syncs, sync_seconds, batched) =
         (metric("dauys_sync_seconds_count"), metric("dauys_sync_seconds_sum"), metric("dauys_batch_size_sum"));
+    let (rounds, round_seconds) = (metric("dauys_witness_seconds_count"), metric("dauys_witness_seconds_sum"));
+    let unwitnessed = metric("dauys_unwitnessed");
     let _ = child.kill();
     let _ = child.wait();
+    if let Some((mut witness, _)) = witness {
+        let _ = witness.kill();
+        let _ = witness.wait();
+        println!(
+            "witness on loopback: {rounds:.0} cosigning rounds, mean {:.1} ms each; at the end the served checkpoint \
+             trailed the log by {unwitnessed:.0} entries (receipts carry the log-signed checkpoint at once)",
+            round_seconds * 1000.0 / rounds.max(1.0)
+        );
+        if let Some(waited) = cosigned_after {
+            println!(
+                "a receipt waiting for the quorum would have waited {:.0} ms more after its 201 (the last act's wait)",
+                ms(waited)
+            );
+        }
+        let _ = std::fs::remove_dir_all(dir.with_extension("witness"));
+    }
     let _ = std::fs::remove_dir_all(&dir);
     println!("clients: {clients}");
     println!("verify_strict on one core, same supports: {one_core:.0}/s");
