@@ -336,6 +336,15 @@ def check_tlog_vectors(vectors):
     check("tlog cosigned note under the log key alone accepted (the witness line is ignored)",
           not refused(tlog.verify_checkpoint, cosigned, log_only), "refused")
     check("tlog policy with quorum 2 of 1 witness refused", refused(tlog.Policy, log_key, [witness], 2), "accepted")
+    # One witness key under a second name is one witness: its signature,
+    # relabelled, must not count twice.
+    alias = tlog.VerifierKey("alias.example/w", tlog.COSIGNATURE_V1, witness.key)
+    check("tlog policy with one witness key under two names and quorum 2 refused",
+          refused(tlog.Policy, log_key, [witness, alias], 2), "accepted")
+    relabelled = cosigned + sign_line(text, "alias.example/w", tlog.COSIGNATURE_V1, witness_seed,
+                                      c["cosignature_timestamp"])
+    check("tlog one key's cosignature under two names counts once (quorum 1 met)",
+          not refused(tlog.verify_checkpoint, relabelled, tlog.Policy(log_key, [witness, alias], 1)), "refused")
     check("tlog policy with the witness's key as the log key refused", refused(tlog.Policy, witness), "accepted")
 
     # The receipt of entry 2.

@@ -379,13 +379,14 @@ MAX_TIMESTAMP = 2**63 - 1  # tlog-cosignature: a timestamp must not exceed it
 @dataclass
 class Policy:
     """The log's verifier key, witness verifier keys and a quorum k. Exact
-    rules: "Log keys are type `0x01`, witness keys type `0x04`; a policy with
-    a log key of another type, a witness key of another type, or a quorum
-    above the number of distinct witness keys is refused. A witness listed
-    twice, or with several lines, counts once toward the quorum."
+    rules: a policy is refused when its log key is of another type than
+    0x01, a witness key of another type than 0x04, two different keys share
+    a name and key id, or "the quorum exceeds the number of distinct witness
+    public keys. A witness is its public key: listed twice, under one name
+    or two, or with several lines, it counts once toward the quorum."
 
-    Distinct witness keys are distinct (name, type, key), i.e. distinct
-    verifier keys; a witness listed twice is kept once.
+    Identical verifier keys listed twice are kept once; a count toward the
+    quorum is per distinct public key.
 
     Assumption: FORMAT.md does not say what a known line means when two keys
     of the policy have the same name and key id but different keys (a 4-byte
@@ -400,9 +401,10 @@ class Policy:
             raise TlogError("policy: the log key is not an Ed25519 (0x01) key")
         if any(w.type != COSIGNATURE_V1 for w in self.witnesses):
             raise TlogError("policy: a witness key is not a cosignature/v1 (0x04) key")
-        self.witnesses = list(dict.fromkeys(self.witnesses))  # each distinct key once, in order
-        if not 0 <= self.quorum <= len(self.witnesses):
-            raise TlogError(f"policy: quorum {self.quorum} of {len(self.witnesses)} distinct witness keys")
+        self.witnesses = list(dict.fromkeys(self.witnesses))  # each distinct verifier key once, in order
+        distinct = len({w.key for w in self.witnesses})
+        if not 0 <= self.quorum <= distinct:
+            raise TlogError(f"policy: quorum {self.quorum} of {distinct} distinct witness public keys")
         ids = [(k.name, k.id) for k in [self.log, *self.witnesses]]
         if len(set(ids)) != len(ids):
             raise TlogError("policy: two keys with the same name and key id")
@@ -447,7 +449,7 @@ def verify_checkpoint(note, policy):
                 witnesses[who].key, cosignature_message(n.text, timestamp), line.sig[8:])
             if not ok:
                 raise TlogError(f"checkpoint: the cosignature of {line.name} does not verify")
-            cosigned.add(who)
+            cosigned.add(witnesses[who].key)  # a witness is its public key
         # else: a key the policy does not list; ignored.
     if not log_signed:
         raise TlogError("checkpoint: no signature by the log key")

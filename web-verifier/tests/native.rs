@@ -233,7 +233,7 @@ mod transparency {
             rounds += 1;
             assert!(rounds < 5, "tiles keep missing");
         };
-        assert!(done.ok && done.latest_size == 70_000 && done.seen_before == Some(1_000), "{done:?}");
+        assert!(done.ok && done.covered && done.latest_size == 70_000 && done.seen_before == Some(1_000), "{done:?}");
         assert!(fetched <= 12, "{fetched} tiles for a consistency proof");
 
         // A receipt newer than the checkpoint served (which waits for
@@ -249,7 +249,7 @@ mod transparency {
             }
             fetch(&step.missing, &hashes, &mut tiles);
         };
-        assert!(verdict.ok && verdict.latest_size == 1_000, "{verdict:?}");
+        assert!(verdict.ok && !verdict.covered && verdict.latest_size == 1_000, "{verdict:?}");
 
         // A latest checkpoint of another history, with its own honest tiles.
         let mut other = entries.clone();

@@ -32,6 +32,8 @@
       rcBad: "This receipt does not check out: {p}", rcStillBad: "The log's latest checkpoint does not extend your receipt: {p}",
       rcOffline: "No log to ask for its latest checkpoint: open this page from a node or enter a URL above.",
       rcKeyFromNode: "Log key read from the log's first entry: {k}. Compare it with the key the commission published.",
+      rcPending: "Your act (entry #{i}) is in a checkpoint signed by the log, and the checkpoint the log serves now ({n} entries) is part of the same history, but does not reach your act yet: its witnesses have not cosigned it yet. Check again in a minute.",
+      cpMissing: "this format 2 log served no checkpoint, so it cannot be compared with what this browser saw",
       running: "Verifying…", valid: "Valid: all {n} entries check out.", invalid: "Invalid: entry {p} is the first bad one.",
       progress: "{n} entries checked", workers: "{w} workers", entries: "Entries", head: "Head hash", ledger: "Ledger",
       jurisdiction: "Jurisdiction", asOf: "As of", enrolled: "Voters enrolled", reason: "Reason",
@@ -82,6 +84,8 @@
       rcBad: "Квитанция не сходится: {p}", rcStillBad: "Последняя контрольная точка журнала не продолжает вашу квитанцию: {p}",
       rcOffline: "Нет журнала, у которого можно спросить последнюю контрольную точку: откройте страницу с узла или укажите адрес выше.",
       rcKeyFromNode: "Ключ журнала взят из первой записи журнала: {k}. Сверьте его с ключом, опубликованным комиссией.",
+      rcPending: "Ваше действие (запись №{i}) есть в контрольной точке, подписанной журналом, и текущая контрольная точка журнала ({n} записей) — часть той же истории, но ещё не доходит до вашего действия: свидетели её пока не заверили. Проверьте через минуту.",
+      cpMissing: "этот журнал формата 2 не выдал контрольную точку, поэтому его нельзя сверить с тем, что видел этот браузер",
       running: "Проверка…", valid: "Верно: все {n} записей прошли проверку.", invalid: "Нарушение: первая неверная запись — {p}.",
       progress: "проверено записей: {n}", workers: "потоков: {w}", entries: "Записей", head: "Хеш вершины", ledger: "Реестр",
       jurisdiction: "Территория", asOf: "По состоянию на", enrolled: "Зарегистрировано избирателей", reason: "Причина",
@@ -132,6 +136,8 @@
       rcBad: "Түбіртек сәйкес емес: {p}", rcStillBad: "Журналдың соңғы бақылау нүктесі түбіртегіңізді жалғастырмайды: {p}",
       rcOffline: "Соңғы бақылау нүктесін сұрайтын журнал жоқ: бетті түйіннен ашыңыз немесе жоғарыда мекенжай енгізіңіз.",
       rcKeyFromNode: "Журнал кілті журналдың алғашқы жазбасынан алынды: {k}. Оны комиссия жариялаған кілтпен салыстырыңыз.",
+      rcPending: "Әрекетіңіз (№{i} жазба) журнал қол қойған бақылау нүктесінде бар, ал журналдың қазіргі бақылау нүктесі ({n} жазба) сол тарихтың бөлігі, бірақ әлі әрекетіңізге жетпейді: куәгерлер оны әлі растамаған. Бір минуттан кейін қайта тексеріңіз.",
+      cpMissing: "бұл 2-формат журналы бақылау нүктесін бермеді, сондықтан оны осы браузер көргенмен салыстыру мүмкін емес",
       running: "Тексерілуде…", valid: "Дұрыс: барлық {n} жазба тексеруден өтті.", invalid: "Бұзушылық: алғашқы қате жазба — {p}.",
       progress: "тексерілген жазба: {n}", workers: "ағын: {w}", entries: "Жазбалар", head: "Соңғы хеш", ledger: "Тізілім",
       jurisdiction: "Аумақ", asOf: "Жағдай бойынша", enrolled: "Тіркелген сайлаушылар", reason: "Себебі",
@@ -286,7 +292,7 @@
     } catch (e) { headJson = null; }
     const response = await fetch(base + "/v1/export", { cache: "no-store" });
     if (!response.ok) throw new Error(response.status + " " + response.statusText);
-    return { stream: response.body, total: Number(response.headers.get("content-length")) || 0, entries, headJson };
+    return { stream: response.body, total: Number(response.headers.get("content-length")) || 0, entries, headJson, fromLog: true };
   }
 
   async function verify() {
@@ -401,6 +407,11 @@
       state.summary = result.summary; state.entries = result.entries;
       // The node's signed head, fetched before the export: check its
       // signature with the log key the verified genesis publishes.
+      if (!source.note && result.summary.origin && source.fromLog) {
+        // A format 2 log that withholds its checkpoint cannot be compared
+        // with what this browser saw: not a pass.
+        state.checkpoint = { ok: false, size: 0, cosigned_by: [], log_key: "", problem: t("cpMissing") };
+      }
       if (source.note) {
         const { witnesses, quorum } = trust();
         coordinator.postMessage({ type: "checkpoint", note: source.note, witnesses, quorum, seen: JSON.stringify(seenStore()) });
@@ -583,6 +594,13 @@
         }
         if (!step.ok) { out.dataset.state = "bad"; return say("bad", "✗ " + t("rcStillBad", { p: step.problem })); }
         remember(key, latest);
+        if (!step.covered) {
+          // The receipt is newer than the checkpoint the log serves (which
+          // waits for witnesses): one history, but not yet witnessed.
+          out.dataset.state = "pending";
+          out.dataset.tiles = fetched;
+          return say("", "… " + t("rcPending", { n: step.latest_size.toLocaleString(), i: report.index }));
+        }
         const cw = step.cosigned_by.length ? t("cpCosigned", { w: step.cosigned_by.join(", ") }) : "";
         out.dataset.state = "ok";
         out.dataset.tiles = fetched;
@@ -653,6 +671,10 @@
   if (location.protocol === "file:") {
     document.querySelector("input[value=file]").checked = true;
     $("file-row").hidden = false;
+  } else if (location.hash === "#receipt") {
+    // Only a receipt to check: no need to download and verify the log.
+    $("receipt-h").scrollIntoView();
+    $("receipt-file").focus();
   } else {
     verify();
   }

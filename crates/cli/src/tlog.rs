@@ -99,7 +99,9 @@ impl HttpTiles {
         let response =
             self.agent.get(&format!("{}/{path}", self.base)).call().with_context(|| format!("GET {path}"))?;
         let mut bytes = Vec::new();
-        response.into_reader().take(16 << 20).read_to_end(&mut bytes)?;
+        // The largest entry bundle: 256 entries of 65,535 bytes, each with
+        // its 2-byte length.
+        response.into_reader().take(256 * 65_537).read_to_end(&mut bytes)?;
         Ok(bytes)
     }
 
@@ -199,11 +201,6 @@ pub fn tile_base(url: &str) -> String {
     }
 }
 
-/// Checks that `old` is a prefix of `new` from tiles fetched over HTTP.
-pub fn check_consistency_from_tiles(tiles: &HttpTiles, old: &Checkpoint, new: &Checkpoint) -> anyhow::Result<()> {
-    Ok(tlog::check_consistency_from_tiles(tiles, old, new)?)
-}
-
 /// `dauys proof verify`: the receipt alone (offline), and with `node`, that
 /// the log's latest checkpoint still contains it.
 pub fn verify_receipt(path: &Path, log: VerifierKey, trust: &Trust, node: Option<&str>) -> anyhow::Result<ExitCode> {
@@ -251,11 +248,15 @@ pub fn verify_receipt(path: &Path, log: VerifierKey, trust: &Trust, node: Option
     } else {
         (&verified.checkpoint, &latest)
     };
-    if let Err(e) = check_consistency_from_tiles(&tiles, older, newer) {
-        return invalid(format!(
-            "the log's served checkpoint ({} entries) and the receipt's ({} entries) are not one history: {e}",
-            latest.size, verified.checkpoint.size
-        ));
+    match tlog::check_consistency_from_tiles(&tiles, older, newer) {
+        Ok(()) => {}
+        Err(e @ tlog::TlogError::Inconsistent { .. }) => {
+            return invalid(format!(
+                "the log's served checkpoint ({} entries) and the receipt's ({} entries) are not one history: {e}",
+                latest.size, verified.checkpoint.size
+            ));
+        }
+        Err(e) => return could_not_check(format!("consistency with the log's latest checkpoint: {e}")),
     }
     if latest.size < verified.checkpoint.size {
         println!(
@@ -271,12 +272,38 @@ pub fn verify_receipt(path: &Path, log: VerifierKey, trust: &Trust, node: Option
             tiles.fetched.get()
         );
     }
-    let mut seen = Seen::load(&trust.seen)?;
-    if let Err(fork) = seen.check(&log, &latest, Some(&tiles), |_| None) {
-        return invalid(fork.to_string());
+    Ok(record_latest(&trust.seen, &log, &latest, &tiles)?.unwrap_or(ExitCode::SUCCESS))
+}
+
+/// Prints that a check could not be made; exit 2.
+fn could_not_check(message: String) -> anyhow::Result<ExitCode> {
+    println!("COULD NOT CHECK: {message}");
+    Ok(ExitCode::from(2))
+}
+
+/// Checks the log's latest checkpoint against the one seen before (a
+/// consistency proof from tiles) and records it. `Some(exit code)` when it
+/// does not pass.
+fn record_latest(
+    path: &Path,
+    log: &VerifierKey,
+    latest: &Checkpoint,
+    tiles: &HttpTiles,
+) -> anyhow::Result<Option<ExitCode>> {
+    let mut seen = Seen::load(path)?;
+    match seen.check(log, latest, Some(tiles), |_| None)? {
+        Ok(_) => {}
+        Err(fork) if fork.is_fork() => {
+            println!("INVALID: {fork}");
+            return Ok(Some(ExitCode::from(1)));
+        }
+        Err(other) => return could_not_check(other.to_string()).map(Some),
     }
-    seen.record(&log, &latest)?;
-    Ok(ExitCode::SUCCESS)
+    if let Err(e) = seen.record(log, latest) {
+        println!("INVALID: {e:#}");
+        return Ok(Some(ExitCode::from(1)));
+    }
+    Ok(None)
 }
 
 /// `dauys proof update`: replaces a receipt's checkpoint by the node's
@@ -326,9 +353,17 @@ pub fn update_receipt(
         );
         return Ok(ExitCode::from(1));
     }
-    if let Err(e) = check_consistency_from_tiles(&tiles, &before.checkpoint, &verified.checkpoint) {
-        println!("INVALID: the node's checkpoint does not extend the receipt's: {e}");
-        return Ok(ExitCode::from(1));
+    match tlog::check_consistency_from_tiles(&tiles, &before.checkpoint, &verified.checkpoint) {
+        Ok(()) => {}
+        Err(e @ tlog::TlogError::Inconsistent { .. }) => {
+            println!("INVALID: the node's checkpoint does not extend the receipt's: {e}");
+            return Ok(ExitCode::from(1));
+        }
+        Err(e) => return could_not_check(format!("consistency with the node's checkpoint: {e}")),
+    }
+    // The checkpoint the node presents as its latest, against the ones seen.
+    if let Some(code) = record_latest(&trust.seen, &policy.log, &verified.checkpoint, &tiles)? {
+        return Ok(code);
     }
     let temporary = path.with_extension("tmp");
     std::fs::write(&temporary, new.encode())?;
@@ -390,10 +425,14 @@ impl Seen {
         &self.path
     }
 
-    /// The checkpoint seen for the log with key `log`, if any.
-    pub fn get(&self, log: &VerifierKey) -> Option<Checkpoint> {
-        let seen = self.logs.get(&log.encode())?;
-        Checkpoint::parse_text(&format!("{}\n{}\n{}\n", log.name, seen.size, seen.root)).ok()
+    /// The checkpoint seen for the log with key `log`, if any. A damaged
+    /// record is an error, never "not seen".
+    pub fn get(&self, log: &VerifierKey) -> anyhow::Result<Option<Checkpoint>> {
+        let Some(seen) = self.logs.get(&log.encode()) else { return Ok(None) };
+        let text = format!("{}\n{}\n{}\n", log.name, seen.size, seen.root);
+        let checkpoint = Checkpoint::parse_text(&text)
+            .with_context(|| format!("{} holds a damaged record for {}", self.path.display(), log.name))?;
+        Ok(Some(checkpoint))
     }
 
     /// The sizes seen for logs of `origin` under any key (to note the roots
@@ -413,36 +452,87 @@ impl Seen {
         checkpoint: &Checkpoint,
         tiles: Option<&HttpTiles>,
         root_at: impl Fn(u64) -> Option<Hash>,
-    ) -> Result<Option<Checkpoint>, Fork> {
-        let Some(before) = self.get(log) else { return Ok(None) };
-        tlog::check_extends(&before, checkpoint, root_at(before.size), || match tiles {
+    ) -> anyhow::Result<Result<Option<Checkpoint>, Fork>> {
+        let Some(before) = self.get(log)? else { return Ok(Ok(None)) };
+        Ok(tlog::check_extends(&before, checkpoint, root_at(before.size), || match tiles {
             Some(tiles) => tlog::check_consistency_from_tiles(tiles, &before, checkpoint),
             None => Err(tlog::TlogError::Malformed {
                 what: "comparison",
                 problem: "no entries replayed and no tiles to prove consistency".into(),
             }),
-        })?;
-        Ok(Some(before))
+        })
+        .map(|()| Some(before)))
     }
 
     /// Records `checkpoint` of the log with key `log` if it is larger than
-    /// the one seen (atomically: a crash leaves the old file or the new).
+    /// the one seen. Under a lock, the file is read again and merged, so
+    /// that two runs (a `follow` and a `verify`, say) never undo each
+    /// other: per log the larger checkpoint stays, and the same size with
+    /// another root is a fork. Written atomically (a crash leaves the old
+    /// file or the new).
     pub fn record(&mut self, log: &VerifierKey, checkpoint: &Checkpoint) -> anyhow::Result<()> {
-        let larger = self.get(log).is_none_or(|before| checkpoint.size > before.size);
-        if larger {
-            let root = checkpoint.text().lines().nth(2).unwrap_or_default().to_owned();
-            self.logs.insert(log.encode(), SeenCheckpoint { size: checkpoint.size, root });
-            if let Some(parent) = self.path.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            let text = serde_json::to_string_pretty(&self)?;
-            let temporary = self.path.with_extension("tmp");
-            std::fs::write(&temporary, text)?;
-            std::fs::File::open(&temporary)?.sync_all()?;
-            std::fs::rename(&temporary, &self.path)?;
+        let parent = self.path.parent().map(Path::to_owned).unwrap_or_default();
+        if !parent.as_os_str().is_empty() {
+            std::fs::create_dir_all(&parent)?;
         }
+        let lock_path = self.path.with_extension("lock");
+        let lock = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path)?;
+        lock.lock().with_context(|| format!("locking {}", lock_path.display()))?;
+        let mut current = Seen::load(&self.path)?;
+        let root = checkpoint.text().lines().nth(2).unwrap_or_default().to_owned();
+        match current.get(log)? {
+            Some(before) if before.size == checkpoint.size && before.root != checkpoint.root => {
+                anyhow::bail!(
+                    "FORK: another run recorded a different checkpoint of {} entries for {}",
+                    checkpoint.size,
+                    log.name
+                );
+            }
+            Some(before) if before.size >= checkpoint.size => {}
+            _ => {
+                current.logs.insert(log.encode(), SeenCheckpoint { size: checkpoint.size, root });
+                let text = serde_json::to_string_pretty(&current)?;
+                let nanos =
+                    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+                let temporary = self.path.with_extension(format!("{}-{nanos}.tmp", std::process::id()));
+                std::fs::write(&temporary, text)?;
+                std::fs::File::open(&temporary)?.sync_all()?;
+                std::fs::rename(&temporary, &self.path)?;
+                if let Ok(dir) =
+                    std::fs::File::open(if parent.as_os_str().is_empty() { Path::new(".") } else { &parent })
+                {
+                    let _ = dir.sync_all();
+                }
+            }
+        }
+        self.logs = current.logs;
         Ok(())
     }
+}
+
+/// Makes everything written under `dir` durable.
+fn sync_tree(dir: &Path) -> std::io::Result<()> {
+    let handle = std::fs::File::open(dir)?;
+    #[cfg(target_os = "linux")]
+    {
+        rustix::fs::syncfs(&handle)?;
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        fn walk(dir: &Path) -> std::io::Result<()> {
+            for entry in std::fs::read_dir(dir)? {
+                let path = entry?.path();
+                if path.is_dir() {
+                    walk(&path)?;
+                } else {
+                    std::fs::File::open(&path)?.sync_all()?;
+                }
+            }
+            std::fs::File::open(dir)?.sync_all()
+        }
+        walk(dir)?;
+    }
+    handle.sync_all()
 }
 
 /// `dauys mirror DATA OUT`: writes the log as static files under OUT, as a
@@ -454,8 +544,30 @@ impl Seen {
 pub fn mirror(data: &Path, out: &Path) -> anyhow::Result<ExitCode> {
     let note = std::fs::read_to_string(data.join(dauys_node::tlog::CHECKPOINT_FILE))
         .with_context(|| format!("{} has no served checkpoint yet (a format 2 node writes it)", data.display()))?;
-    let text = note.split_once("\n\n").map(|(t, _)| format!("{t}\n")).unwrap_or_default();
-    let checkpoint = Checkpoint::parse_text(&text).map_err(|e| anyhow::anyhow!("{e}"))?;
+    // Before writing anything: the checkpoint is signed by the log key of
+    // this ledger's genesis, its root is the tree the node stored, and it
+    // extends the checkpoint the mirror holds (a mirror never moves back,
+    // and never takes another history).
+    let policy = Policy { log: log_key(&data.display().to_string())?, witnesses: Vec::new(), quorum: 0 };
+    let checkpoint = policy.verify(&note).map_err(|e| anyhow::anyhow!("the node's checkpoint: {e}"))?.checkpoint;
+    let tree = dauys_store::tree::TreeReader::open(data)?;
+    if tlog::tree_root(checkpoint.size, &tree)? != checkpoint.root {
+        bail!("the checkpoint in {} is not the tree stored beside it", data.display());
+    }
+    if let Ok(existing) = std::fs::read_to_string(out.join("checkpoint")) {
+        let held = policy.verify(&existing).map_err(|e| anyhow::anyhow!("the mirror's checkpoint: {e}"))?.checkpoint;
+        if held.size > checkpoint.size {
+            bail!(
+                "the mirror holds a checkpoint of {} entries, more than the {} of {}: mirroring would move it back",
+                held.size,
+                checkpoint.size,
+                data.display()
+            );
+        }
+        if tlog::tree_root(held.size, &tree)? != held.root {
+            bail!("the mirror holds another history of this log (its checkpoint of {} entries differs)", held.size);
+        }
+    }
     let reader = dauys_store::reader::LedgerReader::open(data)?;
     let mut frontier = tlog::Frontier::new();
     let mut levels: Vec<Vec<Hash>> = Vec::new();
@@ -481,7 +593,10 @@ pub fn mirror(data: &Path, out: &Path) -> anyhow::Result<ExitCode> {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        std::fs::write(path, bytes)?;
+        // Whole or absent, whatever a crash interrupts.
+        let temporary = path.with_extension("partial");
+        std::fs::write(&temporary, bytes)?;
+        std::fs::rename(&temporary, path)?;
         *written += 1;
         Ok(())
     };
@@ -545,12 +660,58 @@ pub fn mirror(data: &Path, out: &Path) -> anyhow::Result<ExitCode> {
         let count = size % TILE_WIDTH;
         write(Tile { level: None, index: size / TILE_WIDTH, width: count }, &bundle, &mut written)?;
     }
-    // The checkpoint last, and atomically: a reader never sees one whose
-    // tiles are not there yet, nor half a file.
+    // The checkpoint last, and atomically, after the tiles are on disk: a
+    // reader never sees one whose tiles are not there yet, nor half a file.
     std::fs::create_dir_all(out)?;
+    sync_tree(out)?;
     let temporary = out.join(".checkpoint.tmp");
     std::fs::write(&temporary, &note)?;
     std::fs::rename(&temporary, out.join("checkpoint"))?;
+    std::fs::File::open(out)?.sync_all()?;
     println!("mirrored {size} entries into {} ({written} files written)", out.display());
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
+
+    use super::*;
+
+    fn key(name: &str, seed: u8) -> VerifierKey {
+        let public = dauys_core::Keypair::from_seed(&[seed; 32]).public();
+        VerifierKey { name: name.into(), signature_type: tlog::SIGNATURE_ED25519, public }
+    }
+
+    fn checkpoint(origin: &str, size: u64, root: u8) -> Checkpoint {
+        Checkpoint { origin: origin.into(), size, root: [root; 32] }
+    }
+
+    #[test]
+    fn two_runs_recording_checkpoints_never_undo_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("seen.json");
+        let (a, b) = (key("a.example/log", 1), key("b.example/log", 2));
+        // Two runs load the (empty) file, then each records its own log.
+        let mut first = Seen::load(&path).unwrap();
+        let mut second = Seen::load(&path).unwrap();
+        first.record(&a, &checkpoint("a.example/log", 10, 1)).unwrap();
+        second.record(&b, &checkpoint("b.example/log", 20, 2)).unwrap();
+        let merged = Seen::load(&path).unwrap();
+        assert_eq!(merged.get(&a).unwrap().unwrap().size, 10, "the second run kept the first run's record");
+        assert_eq!(merged.get(&b).unwrap().unwrap().size, 20);
+        // A stale run recording a smaller checkpoint does not move it back.
+        first.record(&a, &checkpoint("a.example/log", 30, 1)).unwrap();
+        second.record(&a, &checkpoint("a.example/log", 12, 1)).unwrap();
+        assert_eq!(Seen::load(&path).unwrap().get(&a).unwrap().unwrap().size, 30);
+        // The same size with another root, recorded by another run: a fork.
+        let fork = second.record(&a, &checkpoint("a.example/log", 30, 9)).unwrap_err().to_string();
+        assert!(fork.starts_with("FORK"), "{fork}");
+        // A damaged record is an error, never "not seen".
+        let text = std::fs::read_to_string(&path).unwrap();
+        let damaged = text.replacen("AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=", "AQ==", 1);
+        assert_ne!(damaged, text);
+        std::fs::write(&path, damaged).unwrap();
+        assert!(Seen::load(&path).unwrap().get(&a).is_err());
+    }
 }

@@ -243,7 +243,19 @@ impl Source {
 struct Check {
     what: &'static str,
     ok: bool,
+    /// Not a failed check but one that could not be made (exit 2).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    unchecked: bool,
     detail: String,
+}
+
+impl Check {
+    fn pass(what: &'static str, detail: String) -> Self {
+        Self { what, ok: true, unchecked: false, detail }
+    }
+    fn fail(what: &'static str, detail: String) -> Self {
+        Self { what, ok: false, unchecked: false, detail }
+    }
 }
 
 /// The checks of a checkpoint against the replayed log: its signatures
@@ -257,11 +269,8 @@ fn check_checkpoint(
 ) -> anyhow::Result<Vec<Check>> {
     let genesis = verified.ledger.genesis();
     let Some(origin) = &genesis.origin else {
-        return Ok(vec![Check {
-            what: "checkpoint",
-            ok: false,
-            detail: "a checkpoint was published for a format 1 ledger, which has no origin".into(),
-        }]);
+        let detail = "a checkpoint was published for a format 1 ledger, which has no origin".to_owned();
+        return Ok(vec![Check::fail("checkpoint", detail)]);
     };
     let log = VerifierKey { name: origin.clone(), signature_type: tlog::SIGNATURE_ED25519, public: genesis.log_key };
     let checkpoint = match trust.policy(log.clone()).verify(note) {
@@ -273,28 +282,32 @@ fn check_checkpoint(
             };
             let detail =
                 format!("signed by the log key{cosigned} (quorum {} of {})", trust.quorum, trust.witnesses.len());
-            let mut checks = vec![Check { what: "checkpoint signatures", ok: true, detail }];
+            let mut checks = vec![Check::pass("checkpoint signatures", detail)];
             checks.extend(root_check(&v.checkpoint, marks, verified.size));
             if checks.iter().any(|c| !c.ok) {
                 return Ok(checks);
             }
             let mut seen = Seen::load(&trust.seen)?;
-            match seen.check(&log, &v.checkpoint, tiles, |size| marks.root_at(size)) {
+            let what = "checkpoints seen";
+            match seen.check(&log, &v.checkpoint, tiles, |size| marks.root_at(size))? {
                 Ok(before) => {
-                    seen.record(&log, &v.checkpoint)?;
                     let detail = match before {
                         Some(before) => format!("extends the checkpoint of {} entries seen before", before.size),
                         None => format!("first checkpoint of this log seen (kept in {})", seen.path().display()),
                     };
-                    checks.push(Check { what: "checkpoints seen", ok: true, detail });
+                    match seen.record(&log, &v.checkpoint) {
+                        Ok(()) => checks.push(Check::pass(what, detail)),
+                        Err(e) => checks.push(Check::fail(what, format!("{e:#}"))),
+                    }
                 }
-                Err(fork) => checks.push(Check { what: "checkpoints seen", ok: false, detail: fork.to_string() }),
+                Err(fork) if fork.is_fork() => checks.push(Check::fail(what, fork.to_string())),
+                Err(other) => checks.push(Check { what, ok: false, unchecked: true, detail: other.to_string() }),
             }
             return Ok(checks);
         }
         Err(e) => e,
     };
-    Ok(vec![Check { what: "checkpoint signatures", ok: false, detail: checkpoint.to_string() }])
+    Ok(vec![Check::fail("checkpoint signatures", checkpoint.to_string())])
 }
 
 /// The checkpoint's root against the tree over the replayed entries.
@@ -302,17 +315,13 @@ fn root_check(checkpoint: &tlog::Checkpoint, marks: &Marks, replayed: u64) -> Op
     let what = "checkpoint root";
     if checkpoint.size > replayed {
         let detail = format!("the checkpoint names {} entries but the log served only {replayed}", checkpoint.size);
-        return Some(Check { what, ok: false, detail });
+        return Some(Check::fail(what, detail));
     }
     Some(match marks.root_at(checkpoint.size) {
         Some(root) if root == checkpoint.root => {
-            Check { what, ok: true, detail: format!("equals the tree over the first {} entries", checkpoint.size) }
+            Check::pass(what, format!("equals the tree over the first {} entries", checkpoint.size))
         }
-        _ => Check {
-            what,
-            ok: false,
-            detail: format!("differs from the tree over the first {} entries replayed", checkpoint.size),
-        },
+        _ => Check::fail(what, format!("differs from the tree over the first {} entries replayed", checkpoint.size)),
     })
 }
 
@@ -320,18 +329,14 @@ fn root_check(checkpoint: &tlog::Checkpoint, marks: &Marks, replayed: u64) -> Op
 fn check_head(head: &SignedHead, verified: &Verified, marks: &Marks) -> Check {
     let what = "signed head";
     if head.verify(&verified.ledger.genesis().log_key).is_err() {
-        return Check { what, ok: false, detail: "the node's signed head does not verify under its log key".into() };
+        return Check::fail(what, "the node's signed head does not verify under its log key".into());
     }
     let names_this_log = head.ledger_id == *verified.ledger.ledger_id()
         && marks.found.get(&head.size).map(|(hash, _)| *hash) == Some(head.head_hash);
     if names_this_log {
-        Check { what, ok: true, detail: format!("entry {} signed by the log key matches this log", head.size) }
+        Check::pass(what, format!("entry {} signed by the log key matches this log", head.size))
     } else {
-        Check {
-            what,
-            ok: false,
-            detail: format!("the node signed a head (size {}) that is not in the log it served", head.size),
-        }
+        Check::fail(what, format!("the node signed a head (size {}) that is not in the log it served", head.size))
     }
 }
 
@@ -389,22 +394,26 @@ pub fn run(source: &str, json: bool, trust: &Trust) -> anyhow::Result<ExitCode> 
     if let Some(note) = source.note() {
         checks.extend(check_checkpoint(note, &verified, &marks, trust, source.tiles().as_ref())?);
     } else if verified.ledger.genesis().origin.is_some() && !matches!(source, Source::Local { .. }) {
-        checks.push(Check { what: "checkpoint", ok: false, detail: "a format 2 log served no checkpoint".into() });
+        checks.push(Check::fail("checkpoint", "a format 2 log served no checkpoint".into()));
     }
     if let Source::Mirror { .. } = &source {
         // A mirror serves exactly the entries of its checkpoint.
         if checkpoint.as_ref().is_some_and(|c| c.size != verified.size) {
-            checks.push(Check {
-                what: "mirror",
-                ok: false,
-                detail: format!("served {} entries for a checkpoint of a different size", verified.size),
-            });
+            let detail = format!("served {} entries for a checkpoint of a different size", verified.size);
+            checks.push(Check::fail("mirror", detail));
         }
     }
     let valid = checks.iter().all(|c| c.ok);
+    let unchecked = checks.iter().any(|c| c.unchecked) && checks.iter().all(|c| c.ok || c.unchecked);
     let summary = Summary::from(&verified);
     if json {
-        let verdict = if valid { "valid" } else { "invalid" };
+        let verdict = if valid {
+            "valid"
+        } else if unchecked {
+            "unchecked"
+        } else {
+            "invalid"
+        };
         let root = BASE64.encode(marks.root());
         let out = serde_json::json!({"verdict": verdict, "summary": summary, "root": root, "checks": checks});
         println!("{}", serde_json::to_string_pretty(&out)?);
@@ -412,11 +421,23 @@ pub fn run(source: &str, json: bool, trust: &Trust) -> anyhow::Result<ExitCode> 
         print_summary(&summary);
         println!("\ntree root over {} entries: {}", verified.size, BASE64.encode(marks.root()));
         for check in &checks {
-            let mark = if check.ok { "ok" } else { "INVALID" };
+            let mark = if check.ok {
+                "ok"
+            } else if check.unchecked {
+                "COULD NOT CHECK"
+            } else {
+                "INVALID"
+            };
             println!("{mark}: {}: {}", check.what, check.detail);
         }
     }
-    Ok(if valid { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if valid {
+        ExitCode::SUCCESS
+    } else if unchecked {
+        ExitCode::from(2)
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// How often `follow` fetches the checkpoint.
@@ -430,15 +451,27 @@ enum Event {
     Line(std::io::Result<String>),
     StreamEnded,
     Checkpoint(String),
+    /// The checkpoint could not be fetched this many times in a row.
+    FetchFailed(usize, String),
+}
+
+/// A verdict of `follow` beyond the entries: a proven fork or lie (exit 1),
+/// or a check that could not be made (exit 2).
+enum Stop {
+    Invalid(String),
+    Unchecked(String),
 }
 
 /// What `follow` knows of the log's transparency side: its key, the
 /// checkpoints waiting for the replay to reach their size, the roots of the
-/// recent sizes, and the checkpoint seen in an earlier run.
+/// recent sizes, the latest checkpoint it verified, the tiles to prove
+/// consistency with it, and the checkpoint seen in an earlier run.
 struct Watch {
     log: VerifierKey,
     pending: Vec<tlog::Verified>,
     roots: std::collections::VecDeque<(u64, dauys_core::Hash)>,
+    latest: Option<tlog::Checkpoint>,
+    tiles: crate::tlog::HttpTiles,
     seen: Seen,
     seen_before: Option<tlog::Checkpoint>,
 }
@@ -448,49 +481,69 @@ impl Watch {
         self.roots.iter().rev().find(|(s, _)| *s == size).map(|(_, r)| *r)
     }
 
-    /// Checks what the replay at `size` can check; an error is the verdict.
-    fn check(&mut self, size: u64, trust: &Trust) -> anyhow::Result<Result<(), String>> {
+    /// Checks what the replay at `size` can check.
+    fn check(&mut self, size: u64, trust: &Trust) -> anyhow::Result<Result<(), Stop>> {
         if let Some(before) = self.seen_before.clone().filter(|b| b.size <= size) {
-            match self.root_at(before.size) {
-                Some(root) if root == before.root => {
-                    println!("checkpoint of {} entries seen before: the log still holds it", before.size);
-                }
-                Some(_) => {
-                    return Ok(Err(format!(
-                        "FORK: the log's first {} entries are not those of the checkpoint seen before",
-                        before.size
-                    )))
-                }
-                None => {
-                    println!("note: the checkpoint seen before ({} entries) is too far back to compare", before.size)
-                }
+            // Checked after every entry, so the root at that size is at hand.
+            if self.root_at(before.size) != Some(before.root) {
+                return Ok(Err(Stop::Invalid(format!(
+                    "FORK: the log's first {} entries are not those of the checkpoint seen before",
+                    before.size
+                ))));
             }
+            println!("checkpoint of {} entries seen before: the log still holds it", before.size);
             self.seen_before = None;
         }
         let (ready, waiting): (Vec<_>, Vec<_>) = self.pending.drain(..).partition(|v| v.checkpoint.size <= size);
         self.pending = waiting;
         for verified in ready {
             let checkpoint = &verified.checkpoint;
-            match self.root_at(checkpoint.size) {
-                Some(root) if root == checkpoint.root => {}
-                Some(_) => {
-                    return Ok(Err(format!(
-                        "the checkpoint of {} entries has a root that is not the tree of the entries streamed",
-                        checkpoint.size
-                    )))
-                }
-                None => {
-                    println!("note: the checkpoint of {} entries came too late to compare", checkpoint.size);
-                    continue;
-                }
-            }
-            if let Some(before) = self.seen.get(&self.log).filter(|b| b.size > checkpoint.size) {
-                return Ok(Err(format!(
+            // Smaller than a checkpoint this log showed before: a fork,
+            // whatever its root.
+            if let Some(before) = self.seen.get(&self.log)?.filter(|b| b.size > checkpoint.size) {
+                return Ok(Err(Stop::Invalid(format!(
                     "FORK: the node now serves a checkpoint of {} entries after one of {}",
                     checkpoint.size, before.size
-                )));
+                ))));
             }
-            self.seen.record(&self.log, checkpoint)?;
+            match (self.root_at(checkpoint.size), &self.latest) {
+                (Some(root), _) if root == checkpoint.root => {}
+                (Some(_), _) => {
+                    return Ok(Err(Stop::Invalid(format!(
+                        "the checkpoint of {} entries has a root that is not the tree of the entries streamed",
+                        checkpoint.size
+                    ))))
+                }
+                // Too far behind the stream for the roots kept (a slow
+                // witness quorum): prove it is a prefix of the latest
+                // checkpoint verified, from tiles checked against it.
+                (None, Some(latest)) if latest.size >= checkpoint.size => {
+                    match tlog::check_consistency_from_tiles(&self.tiles, checkpoint, latest) {
+                        Ok(()) => {}
+                        Err(e @ tlog::TlogError::Inconsistent { .. }) => {
+                            return Ok(Err(Stop::Invalid(format!("FORK: {e}"))))
+                        }
+                        Err(e) => {
+                            return Ok(Err(Stop::Unchecked(format!(
+                                "the checkpoint of {} entries: {e}",
+                                checkpoint.size
+                            ))))
+                        }
+                    }
+                }
+                (None, _) => {
+                    return Ok(Err(Stop::Unchecked(format!(
+                        "the checkpoint of {} entries is too far behind the stream to compare",
+                        checkpoint.size
+                    ))))
+                }
+            }
+            if let Err(e) = self.seen.record(&self.log, checkpoint) {
+                return Ok(Err(Stop::Invalid(format!("{e:#}"))));
+            }
+            if self.latest.as_ref().is_none_or(|l| l.size < checkpoint.size) {
+                self.latest = Some(checkpoint.clone());
+            }
             let cosigned = if verified.cosigned_by.is_empty() {
                 String::new()
             } else {
@@ -500,6 +553,19 @@ impl Watch {
             println!("checkpoint of {} entries verified: root matches the stream{cosigned}{quorum}", checkpoint.size);
         }
         Ok(Ok(()))
+    }
+
+    /// What is left unchecked when the stream ends.
+    fn unchecked_at_end(&self, size: u64) -> Option<String> {
+        if let Some(before) = &self.seen_before {
+            return Some(format!(
+                "the stream ended at {size} entries, before the {} of the checkpoint seen before",
+                before.size
+            ));
+        }
+        self.pending.first().map(|v| {
+            format!("the stream ended at {size} entries, before the {} of a checkpoint served", v.checkpoint.size)
+        })
     }
 }
 
@@ -525,14 +591,29 @@ pub fn follow(url: &str, trust: &Trust) -> anyhow::Result<ExitCode> {
         std::thread::spawn(move || {
             let agent = ureq::agent();
             let mut last = String::new();
+            let mut failures = 0usize;
             loop {
-                let fetched = agent.get(&format!("{url}/tlog/checkpoint")).call().map(|r| r.into_string());
-                if let Ok(Ok(note)) = fetched {
-                    if note != last {
-                        last.clone_from(&note);
-                        if sender.send(Event::Checkpoint(note)).is_err() {
-                            return;
-                        }
+                let fetched = agent
+                    .get(&format!("{url}/tlog/checkpoint"))
+                    .call()
+                    .map_err(|e| e.to_string())
+                    .and_then(|r| r.into_string().map_err(|e| e.to_string()));
+                let event = match fetched {
+                    Ok(note) => {
+                        failures = 0;
+                        (note != last).then(|| {
+                            last.clone_from(&note);
+                            Event::Checkpoint(note)
+                        })
+                    }
+                    Err(e) => {
+                        failures += 1;
+                        failures.is_multiple_of(3).then_some(Event::FetchFailed(failures, e))
+                    }
+                };
+                if let Some(event) = event {
+                    if sender.send(event).is_err() {
+                        return;
                     }
                 }
                 std::thread::sleep(FOLLOW_CHECKPOINT_INTERVAL);
@@ -551,6 +632,9 @@ pub fn follow(url: &str, trust: &Trust) -> anyhow::Result<ExitCode> {
     for event in events {
         match event {
             Event::StreamEnded => break,
+            Event::FetchFailed(times, error) => {
+                println!("note: the checkpoint could not be fetched ({times} times in a row): {error}");
+            }
             Event::Checkpoint(note) => match &mut watch {
                 Some(watch) => match trust.policy(watch.log.clone()).verify(&note) {
                     Ok(verified) => watch.pending.push(verified),
@@ -591,8 +675,16 @@ pub fn follow(url: &str, trust: &Trust) -> anyhow::Result<ExitCode> {
                             public: genesis.log_key,
                         };
                         let seen = Seen::load(&trust.seen)?;
-                        let seen_before = seen.get(&log);
-                        let mut new = Watch { log, pending: Vec::new(), roots: Default::default(), seen, seen_before };
+                        let seen_before = seen.get(&log)?;
+                        let mut new = Watch {
+                            log,
+                            pending: Vec::new(),
+                            roots: Default::default(),
+                            latest: None,
+                            tiles: crate::tlog::HttpTiles::new(&format!("{url}/tlog")),
+                            seen,
+                            seen_before,
+                        };
                         for note in early.drain(..) {
                             match trust.policy(new.log.clone()).verify(&note) {
                                 Ok(verified) => new.pending.push(verified),
@@ -611,10 +703,19 @@ pub fn follow(url: &str, trust: &Trust) -> anyhow::Result<ExitCode> {
             }
         }
         if let Some(watch) = &mut watch {
-            if let Err(message) = watch.check(chain.size(), trust)? {
-                return invalid(message);
+            match watch.check(chain.size(), trust)? {
+                Ok(()) => {}
+                Err(Stop::Invalid(message)) => return invalid(message),
+                Err(Stop::Unchecked(message)) => {
+                    println!("COULD NOT CHECK: {message}");
+                    return Ok(ExitCode::from(2));
+                }
             }
         }
+    }
+    if let Some(message) = watch.as_ref().and_then(|w| w.unchecked_at_end(chain.size())) {
+        println!("COULD NOT CHECK: {message}");
+        return Ok(ExitCode::from(2));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -29,6 +29,8 @@ use signed_note::Note;
 const KEY: &str = "witness.key";
 const CONFIG: &str = "witness.toml";
 const STATE: &str = "state";
+/// Evidence files kept per log.
+const EVIDENCE_MAX: usize = 100;
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -105,7 +107,17 @@ impl Witness {
             }
             logs.insert(log.origin, key);
         }
-        std::fs::create_dir_all(dir.join(STATE))?;
+        // The state is what makes a witness worth asking: if it is gone (an
+        // unmounted volume, a restore that left it out), starting from zero
+        // would cosign any history. `init` creates it; only a person
+        // recreates it.
+        if !dir.join(STATE).is_dir() {
+            anyhow::bail!(
+                "{} is missing: the witness would forget every checkpoint it cosigned. Restore it; to start \
+                 over on purpose, create the empty directory",
+                dir.join(STATE).display()
+            );
+        }
         Ok(Self { name: config.name, key, logs, dir: dir.to_owned(), lock: Mutex::new(()) })
     }
 
@@ -161,9 +173,20 @@ impl Witness {
         }
         let keep_evidence = |why: &str| {
             tracing::warn!(origin = %checkpoint.origin, old, new = checkpoint.size, "{why}: the request is kept as evidence");
-            let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-            let evidence = format!("evidence-{}-{nanos}.txt", state_file(&checkpoint.origin));
-            let _ = dauys_store::dir::write_durably(&self.dir, &evidence, body.as_bytes(), 0o644);
+            // One file per (log, size, root), and at most EVIDENCE_MAX per
+            // log: a log key signing forks endlessly cannot fill the disk.
+            let prefix = format!("evidence-{}-", state_file(&checkpoint.origin));
+            let evidence = format!("{prefix}{}-{}.txt", checkpoint.size, hex::encode(&checkpoint.root[..8]));
+            let kept = std::fs::read_dir(&self.dir)
+                .map(|entries| {
+                    entries
+                        .filter(|e| e.as_ref().is_ok_and(|e| e.file_name().to_string_lossy().starts_with(&prefix)))
+                        .count()
+                })
+                .unwrap_or(0);
+            if kept < EVIDENCE_MAX && !self.dir.join(&evidence).exists() {
+                let _ = dauys_store::dir::write_durably(&self.dir, &evidence, body.as_bytes(), 0o644);
+            }
         };
         if checkpoint.size == size && checkpoint.root != root {
             // Same size, another root: a fork, answered as the spec says.
@@ -378,6 +401,21 @@ mod tests {
         // The witness still holds the citizens' history.
         log.grow(1, "next");
         assert!(cosigned(&w, &log, &w.add_checkpoint(&log.request(150), NOW)));
+    }
+
+    #[test]
+    fn a_witness_without_its_state_refuses_to_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = Log::new(1);
+        log.grow(3, "a");
+        let w = witness(dir.path(), &log);
+        assert_eq!(w.add_checkpoint(&log.request(0), NOW).0, StatusCode::OK);
+        drop(w);
+        // The state is lost (an unmounted volume): starting from zero would
+        // cosign any history.
+        std::fs::remove_dir_all(dir.path().join(STATE)).unwrap();
+        let refused = Witness::open(dir.path()).err().unwrap().to_string();
+        assert!(refused.contains("would forget every checkpoint"), "{refused}");
     }
 
     #[test]

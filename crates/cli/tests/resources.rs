@@ -71,8 +71,10 @@ fn clients_that_never_read_hold_bounded_memory_and_are_dropped() {
         "127.0.0.1:0",
         "--streams-max",
         "64",
+        // Long enough that the cap is still full when the test checks it on
+        // a loaded machine, short enough to see the stalled clients dropped.
         "--stall-timeout-ms",
-        "2000",
+        "5000",
         "--header-timeout-ms",
         "2000",
     ]);

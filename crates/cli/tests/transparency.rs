@@ -355,9 +355,15 @@ fn a_mirror_serves_the_log_and_wrong_tiles_are_caught() {
         std::fs::write(path, bytes).unwrap();
     };
     // A hash tile that does not match the checkpoint: the receipt's
-    // consistency check reads it and fails.
+    // consistency check reads it, finds it does not hash to the root, and
+    // says it could not check (a broken mirror proves no fork either way).
     let (_, proof) = tampered("hash-tile", &|dir| flip(&dir.join("tile/0/000.p/5"), 40));
-    assert_eq!(proof.status.code(), Some(1), "{}", stdout(&proof));
+    assert_eq!(proof.status.code(), Some(2), "{}", stdout(&proof));
+    assert!(
+        stdout(&proof).contains("COULD NOT CHECK") && stdout(&proof).contains("inconsistent tile"),
+        "{}",
+        stdout(&proof)
+    );
     // An entry changed in its bundle: the replay fails.
     let (verify, _) = tampered("bundle", &|dir| {
         let path = dir.join("tile/entries/000.p/5");
@@ -525,4 +531,48 @@ fn follow_checks_each_checkpoint_against_the_entries_streamed() {
     // The follower kept what it saw: a later verify extends it.
     let out = dauys_seen(&seen, &["verify", &node.url]);
     assert!(stdout(&out).contains("extends the checkpoint of 3 entries seen before"), "{}", stdout(&out));
+}
+
+#[test]
+fn a_mirror_never_moves_back_nor_takes_another_history() {
+    let ledger = new_ledger(0);
+    {
+        let node = Node::serve(&ledger.data);
+        enrol(&node.url, &ledger.commission, "A", &fresh_keys(2));
+        kept_checkpoint(&ledger.data, 2);
+    }
+    let older = ledger.dir.path().join("older");
+    copy_dir(&ledger.data, &older);
+    {
+        let node = Node::serve(&ledger.data);
+        enrol(&node.url, &ledger.commission, "B", &fresh_keys(2));
+        kept_checkpoint(&ledger.data, 3);
+    }
+    let out = ledger.dir.path().join("mirror");
+    dauys_ok(&["mirror", s(&ledger.data), s(&out)]);
+    // From an older copy: refused, the mirror stays at 3.
+    let back = dauys(&["mirror", s(&older), s(&out)]);
+    assert!(!back.status.success());
+    assert!(
+        String::from_utf8_lossy(&back.stderr).contains("move it back"),
+        "{}",
+        String::from_utf8_lossy(&back.stderr)
+    );
+    // The older copy grows another history past the mirror: refused too.
+    {
+        let node = Node::serve(&older);
+        for n in 0..3 {
+            enrol(&node.url, &ledger.commission, &format!("C{n}"), &fresh_keys(1));
+        }
+        kept_checkpoint(&older, 5);
+    }
+    let fork = dauys(&["mirror", s(&older), s(&out)]);
+    assert!(!fork.status.success());
+    assert!(
+        String::from_utf8_lossy(&fork.stderr).contains("another history"),
+        "{}",
+        String::from_utf8_lossy(&fork.stderr)
+    );
+    let held = std::fs::read_to_string(out.join("checkpoint")).unwrap();
+    assert_eq!(size_of(&held), 3, "the mirror still holds the first history");
 }

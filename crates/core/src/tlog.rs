@@ -389,8 +389,10 @@ impl Policy {
     /// signed it, every signature by a known key verifies, and at least
     /// `quorum` witnesses cosigned it. Unknown signatures are ignored.
     pub fn verify(&self, note_text: &str) -> Result<Verified, TlogError> {
-        let mut distinct: Vec<String> = self.witnesses.iter().map(VerifierKey::encode).collect();
-        distinct.sort();
+        // Distinct by public key: the cosigned message does not name the
+        // witness, so one key under two names is one witness.
+        let mut distinct: Vec<PublicKey> = self.witnesses.iter().map(|w| w.public).collect();
+        distinct.sort_unstable();
         distinct.dedup();
         let types_ok = self.log.signature_type == SIGNATURE_ED25519
             && self.witnesses.iter().all(|w| w.signature_type == SIGNATURE_COSIGNATURE);
@@ -427,17 +429,16 @@ impl Policy {
         if !verified.iter().any(|s| s.name() == self.log.name && s.id() == log_id) {
             return Err(TlogError::NotSignedByLog);
         }
-        // Each witness counts once, however often it is listed or signed.
-        let mut cosigned_by: Vec<String> = self
-            .witnesses
-            .iter()
-            .filter(|w| verified.iter().any(|s| s.name() == w.name && s.id() == w.id()))
-            .map(|w| w.encode())
-            .collect();
-        cosigned_by.sort();
-        cosigned_by.dedup();
-        let cosigned_by: Vec<String> =
-            cosigned_by.iter().filter_map(|k| k.split_once('+').map(|(name, _)| name.to_owned())).collect();
+        // Each witness key counts once, however often it is listed, under
+        // whatever names, or however many lines it signed.
+        let mut keys: Vec<PublicKey> = Vec::new();
+        let mut cosigned_by: Vec<String> = Vec::new();
+        for w in &self.witnesses {
+            if verified.iter().any(|s| s.name() == w.name && s.id() == w.id()) && !keys.contains(&w.public) {
+                keys.push(w.public);
+                cosigned_by.push(w.name.clone());
+            }
+        }
         if cosigned_by.len() < self.quorum {
             return Err(TlogError::Quorum { found: cosigned_by.len(), required: self.quorum });
         }
@@ -711,6 +712,23 @@ pub fn check_consistency_from_tiles(
     check_consistency(&proof, old.size, &old.root, new.size, &new.root)
 }
 
+/// A hash reader over tiles (each checked against the root of `size` as it
+/// is read).
+pub fn tlog_tiles_reader<'a, T: tlog_tiles::TileReader>(
+    size: u64,
+    root: &Hash,
+    tiles: &'a T,
+) -> tlog_tiles::TileHashReader<'a> {
+    tlog_tiles::TileHashReader::new(size, TreeHash(*root), tiles)
+}
+
+/// Checks that the leaf hash `leaf` is leaf `index` of `checkpoint`'s tree.
+pub fn check_record_hash(proof: &[Hash], checkpoint: &Checkpoint, index: u64, leaf: Hash) -> Result<(), TlogError> {
+    let proof: RecordProof = proof.iter().map(|h| TreeHash(*h)).collect();
+    tlog_tiles::check_record(&proof, checkpoint.size, TreeHash(checkpoint.root), index, TreeHash(leaf))
+        .map_err(|_| TlogError::NotIncluded { index, size: checkpoint.size })
+}
+
 /// Tiles at hand, by path (`tile/<L>/<N>[.p/<W>]`), for a client that
 /// fetches them itself (the page): a read of a tile it lacks fails and
 /// records the path, so the caller fetches what is missing and tries again.
@@ -783,6 +801,22 @@ pub enum Fork {
         /// How it was found.
         detail: String,
     },
+    /// The comparison could not be made (a tile missing or not matching
+    /// the checkpoint, a network error): not a fork, and not a pass either.
+    #[error("could not compare with the checkpoint of {size} entries seen before: {detail}")]
+    Uncompared {
+        /// The size seen before.
+        size: u64,
+        /// Why.
+        detail: String,
+    },
+}
+
+impl Fork {
+    /// Whether this proves two histories (not just a failed comparison).
+    pub fn is_fork(&self) -> bool {
+        !matches!(self, Fork::Uncompared { .. })
+    }
 }
 
 /// Checks that `now` (verified) extends `before` (the largest checkpoint of
@@ -803,7 +837,12 @@ pub fn check_extends(
     match root_at_before {
         Some(root) if root == before.root => Ok(()),
         Some(_) => Err(rewritten("the roots differ".into())),
-        None => consistency().map_err(|e| rewritten(e.to_string())),
+        // Only a proof that checked and failed is a fork; a proof that could
+        // not be built (a tile missing or not authenticated) is not.
+        None => consistency().map_err(|e| match e {
+            TlogError::Inconsistent { .. } => rewritten(e.to_string()),
+            other => Fork::Uncompared { size: before.size, detail: other.to_string() },
+        }),
     }
 }
 
@@ -922,6 +961,15 @@ mod tests {
         // A tampered cosignature by a known witness rejects the note.
         let tampered = note.replacen("5\n", "6\n", 1);
         assert!(policy.verify(&tampered).is_err());
+        // One witness key under a second name is one witness: its
+        // cosignature, relabelled, does not count twice.
+        let alias = VerifierKey { name: "alias.example/w".into(), ..witness_key.clone() };
+        let relabelled = format!("{note}{}", cosign("alias.example/w", &witness, &checkpoint.text(), 1_700_000_000));
+        let mut two_names = policy.clone();
+        two_names.witnesses.push(alias);
+        assert_eq!(two_names.verify(&relabelled).unwrap().cosigned_by.len(), 1);
+        two_names.quorum = 2;
+        assert!(matches!(two_names.verify(&relabelled), Err(TlogError::Malformed { what: "trust policy", .. })));
     }
 
     #[test]

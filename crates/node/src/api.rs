@@ -104,6 +104,8 @@ pub struct Shared {
     pub(crate) stopping: watch::Sender<bool>,
     in_flight: Arc<Semaphore>,
     streams: Arc<Semaphore>,
+    /// Entry bundles being built (each up to 16.7 MB): a few at a time.
+    pub(crate) bundles: Semaphore,
     pub(crate) data: std::path::PathBuf,
 }
 
@@ -147,6 +149,7 @@ impl Shared {
             stopping: watch::channel(false).0,
             in_flight: Arc::new(Semaphore::new(limits.in_flight)),
             streams: Arc::new(Semaphore::new(limits.streams)),
+            bundles: Semaphore::new(crate::tlog::BUNDLES_AT_ONCE),
         });
         let for_writer = Arc::clone(&shared);
         let handle = std::thread::Builder::new()
@@ -252,10 +255,13 @@ fn write_loop(
             shared.metrics.batch_size.observe((writer.size() - size_before) as f64);
             shared.metrics.entries_appended.inc_by(writer.size() - size_before);
             let snapshot = Arc::new(publishable(&writer, log_key));
-            if shared.witnesses.is_none() {
-                shared.served.send_replace(snapshot.checkpoint().cloned());
-            }
+            // The snapshot first: a client that reads the new checkpoint
+            // finds its tiles already served.
+            let checkpoint = snapshot.checkpoint().cloned();
             shared.snapshots.send_replace(snapshot);
+            if shared.witnesses.is_none() {
+                shared.served.send_replace(checkpoint);
+            }
         } else if health_text(writer.health()) != health_before {
             let last = shared.snapshot();
             let health = health_text(writer.health());

@@ -28,6 +28,8 @@ use crate::api::{problem, Shared};
 pub const CHECKPOINT_FILE: &str = "checkpoint";
 /// How often the witness task looks for a new checkpoint.
 const WITNESS_INTERVAL: Duration = Duration::from_secs(1);
+/// Entry bundles built at once; more wait (each holds up to 256 entries).
+pub(crate) const BUNDLES_AT_ONCE: usize = 8;
 /// How long one witness may take to answer.
 const WITNESS_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -79,6 +81,13 @@ impl WitnessPolicy {
                 Ok(Witness { url: w.url.trim_end_matches('/').to_owned(), key })
             })
             .collect::<Result<Vec<_>, String>>()?;
+        // A witness is its key: listed twice (under any names) it would
+        // count twice toward the quorum here, and once for every verifier.
+        for (i, w) in witnesses.iter().enumerate() {
+            if witnesses[..i].iter().any(|other| other.key.public == w.key.public) {
+                return Err(format!("witness key {} is listed twice", w.key.name));
+            }
+        }
         if file.quorum == 0 || file.quorum > witnesses.len() {
             return Err(format!("quorum {} of {} witnesses is not possible", file.quorum, witnesses.len()));
         }
@@ -191,6 +200,14 @@ pub(crate) async fn tile(State(shared): State<Arc<Shared>>, UrlPath(path): UrlPa
     if tile.index.saturating_mul(TILE_WIDTH).saturating_add(tile.width) > available {
         return problem(StatusCode::NOT_FOUND, "not_found", "no such tile at the log's size");
     }
+    // Bundles are large: a few are built at a time, the rest wait.
+    let _permit = match tile.level {
+        None => match shared.bundles.acquire().await {
+            Ok(permit) => Some(permit),
+            Err(_) => return problem(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the node is stopping"),
+        },
+        Some(_) => None,
+    };
     let reader = shared.reader.clone();
     let body = tokio::task::spawn_blocking(move || tile_bytes(&reader, tile)).await;
     let cache = if tile.width == TILE_WIDTH { "public, max-age=31536000, immutable" } else { "public, max-age=60" };
@@ -272,7 +289,13 @@ pub(crate) async fn proof(State(shared): State<Arc<Shared>>, uri: Uri) -> Respon
 /// last (kept in the data directory): a node never signs a fork of what it
 /// published, whatever happened to its disk or its backups.
 pub fn check_published(data: &Path, size: u64, tree: &dauys_store::tree::TreeReader) -> Result<(), String> {
-    let Ok(note) = std::fs::read_to_string(data.join(CHECKPOINT_FILE)) else { return Ok(()) };
+    let path = data.join(CHECKPOINT_FILE);
+    let note = match std::fs::read_to_string(&path) {
+        Ok(note) => note,
+        // Only a checkpoint never kept means nothing was published.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(format!("{} cannot be read ({e}): refusing to start without it", path.display())),
+    };
     let Some(published) = served_checkpoint(&note) else {
         return Err(format!("{} does not hold a checkpoint", data.join(CHECKPOINT_FILE).display()));
     };
@@ -295,8 +318,11 @@ pub fn check_published(data: &Path, size: u64, tree: &dauys_store::tree::TreeRea
 }
 
 pub(crate) fn keep_served(data: &Path, note: &str) {
+    // One writer of the file at a time (the keeping task and the shutdown).
+    static KEEPING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = KEEPING.lock();
     if let Err(error) = dauys_store::dir::write_durably(data, CHECKPOINT_FILE, note.as_bytes(), 0o644) {
-        tracing::warn!(%error, "keeping the served checkpoint");
+        tracing::error!(%error, "keeping the served checkpoint failed; a restore from an older backup would go unnoticed");
     }
 }
 

@@ -728,11 +728,16 @@ impl<F: LogFile> Log<F> {
         if entries.is_empty() {
             return Ok(());
         }
+        // One write and one sync, but batches of at most BATCH_BYTES_MAX
+        // bytes of records, each closed by its commit record: whatever this
+        // writes, `scan` reads back.
         let mut buffer = Vec::with_capacity(
             entries.iter().map(|(bytes, _)| bytes.len() + RECORD_HEADER_BYTES).sum::<usize>() + COMMIT_BYTES,
         );
         let mut head = self.head;
         let mut new_offsets = Vec::new();
+        let mut batch_start = 0usize;
+        let mut batch_first = self.size;
         for (i, (bytes, hash)) in entries.iter().enumerate() {
             let position = self.size + i as u64;
             // Pair assertion: the link is checked right before writing, and
@@ -741,15 +746,23 @@ impl<F: LogFile> Log<F> {
                 entry_problem(bytes, position, &head).is_none(),
                 "entry {position} does not continue the chain"
             );
+            let record = RECORD_HEADER_BYTES + bytes.len();
+            if buffer.len() > batch_start && buffer.len() - batch_start + record > BATCH_BYTES_MAX {
+                let count = u32::try_from(position - batch_first).unwrap_or(u32::MAX);
+                let batch = buffer[batch_start..].to_vec();
+                push_commit_record(&mut buffer, &batch, batch_first, count, &head);
+                batch_start = buffer.len();
+                batch_first = position;
+            }
             if position.is_multiple_of(OFFSET_STRIDE) {
                 new_offsets.push(self.end + buffer.len() as u64);
             }
             push_entry_record(&mut buffer, bytes);
             head = *hash;
         }
-        let count = u32::try_from(entries.len()).unwrap_or(u32::MAX);
-        let batch = buffer.clone();
-        push_commit_record(&mut buffer, &batch, self.size, count, &head);
+        let count = u32::try_from(self.size + entries.len() as u64 - batch_first).unwrap_or(u32::MAX);
+        let batch = buffer[batch_start..].to_vec();
+        push_commit_record(&mut buffer, &batch, batch_first, count, &head);
         if let Err(error) = self.file.append(&buffer) {
             // Leave the file as it was so nothing can follow a partial write.
             return match self.file.truncate(self.end) {

@@ -462,3 +462,41 @@ fn the_tree_follows_the_log_and_is_rewritten_from_it() {
     check(&store);
     assert_eq!(std::fs::metadata(&tree).unwrap().len(), 32 * dauys_core::tlog::stored_hash_count(entries.len() as u64));
 }
+
+#[test]
+fn an_append_larger_than_a_batch_is_split_into_batches_that_read_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let genesis = village().remove(0);
+    Store::create(dir.path(), std::slice::from_ref(&genesis), &[]).unwrap();
+    // 300 entries of 60 KB: 18 MB in one call, more than two batches' worth.
+    let payload = vec![b'x'; 60_000];
+    let mut prev = genesis.1;
+    let mut entries = Vec::new();
+    for position in 1..=300u64 {
+        let entry = dauys_core::Entry {
+            version: Version::V2,
+            position,
+            prev_hash: prev,
+            time_ms: position,
+            author: [7; 32],
+            payload: &payload,
+            signature: [0; 64],
+        }
+        .encode();
+        prev = sha256(&entry);
+        entries.push((entry, prev));
+    }
+    let (mut store, _) = open(dir.path()).unwrap();
+    store.append(&appends(&entries)).unwrap();
+    store.close().unwrap();
+    drop(store);
+    let commits = log_bytes(dir.path()).windows(12).filter(|w| w == b"\xff\xff\xff\xffDAUYSCMT").count();
+    // The genesis batch, then at least three for the 18 MB.
+    assert!(commits > 3, "the 18 MB append was written as {} batches", commits - 1);
+    let (read, tail) = read_all(dir.path());
+    assert_eq!(read.len(), 301);
+    assert_eq!(tail, Tail::Clean);
+    let (store, recovery) = open(dir.path()).unwrap();
+    assert_eq!(store.len(), 301);
+    assert_eq!(recovery.torn_bytes, 0);
+}

@@ -8,7 +8,11 @@
 //!   serve` child process (with `--witness`, a `dauys witness serve` child on
 //!   loopback cosigning its checkpoints with a quorum of one);
 //! - `load-store FILE DIR`: writes an export into a node data directory (for
-//!   the restart measurement).
+//!   the restart measurement);
+//! - `proofs URL DATA`: against a node serving DATA, inclusion and
+//!   consistency proofs: time to build them from the node's stored hashes
+//!   (as the node does), the node's receipts over HTTP, and what a client
+//!   fetches (tiles, bytes) to build and check them itself.
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -27,8 +31,9 @@ fn main() -> anyhow::Result<()> {
         ["ingest", clients, events] => ingest(clients.parse()?, events.parse()?, false),
         ["ingest", clients, events, "--witness"] => ingest(clients.parse()?, events.parse()?, true),
         ["load-store", file, dir] => load_store(file, dir),
+        ["proofs", url, data] => proofs(url, data),
         _ => {
-            eprintln!("usage: dauys-bench sigs FILE | ingest CLIENTS EVENTS [--witness] | load-store FILE DIR");
+            eprintln!("usage: dauys-bench sigs FILE | ingest CLIENTS EVENTS [--witness] | load-store FILE DIR | proofs URL DATA");
             std::process::exit(2);
         }
     }
@@ -318,5 +323,127 @@ fn load_store(file: &str, dir: &str) -> anyhow::Result<()> {
     count += batch.len() as u64;
     store.close()?;
     println!("wrote {count} entries to {}", dir.display());
+    Ok(())
+}
+
+/// A tiny deterministic generator (xorshift) for sample indexes.
+struct Sampler(u64);
+
+impl Sampler {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n.max(1)
+    }
+}
+
+/// Fetches what `tiles` lacks until `check` stops asking; returns the
+/// verdict, tiles fetched and bytes.
+fn with_tiles(
+    agent: &ureq::Agent,
+    base: &str,
+    check: impl Fn(&tlog::TileSet) -> Result<(), tlog::TlogError>,
+) -> anyhow::Result<(Result<(), tlog::TlogError>, usize, usize)> {
+    let mut tiles = tlog::TileSet::default();
+    let (mut count, mut bytes) = (0, 0);
+    loop {
+        let verdict = check(&tiles);
+        let missing = tiles.take_missing();
+        if missing.is_empty() {
+            return Ok((verdict, count, bytes));
+        }
+        for path in missing {
+            let mut body = Vec::new();
+            std::io::Read::read_to_end(&mut agent.get(&format!("{base}/{path}")).call()?.into_reader(), &mut body)?;
+            count += 1;
+            bytes += body.len();
+            tiles.insert(path, body);
+        }
+    }
+}
+
+use dauys_core::tlog::{self, HashReader as _};
+
+fn proofs(url: &str, data: &str) -> anyhow::Result<()> {
+    let agent = ureq::AgentBuilder::new().build();
+    let note = agent.get(&format!("{url}/tlog/checkpoint")).call()?.into_string()?;
+    let text = note.split_once("\n\n").map(|(t, _)| format!("{t}\n")).unwrap_or_default();
+    let checkpoint = tlog::Checkpoint::parse_text(&text)?;
+    let n = checkpoint.size;
+    let stored = dauys_store::tree::TreeReader::open(std::path::Path::new(data))?;
+    let mut sample = Sampler(0x9e37_79b9_7f4a_7c15);
+    println!("log of {n} entries");
+
+    // Inclusion proofs, built from the stored hashes as the node does.
+    let indexes: Vec<u64> = (0..2_000).map(|_| sample.below(n)).collect();
+    let started = Instant::now();
+    let mut lengths = 0usize;
+    for &i in &indexes {
+        lengths += tlog::prove_inclusion(n, i, &stored)?.len();
+    }
+    let build = started.elapsed() / u32::try_from(indexes.len())?;
+    println!(
+        "inclusion proof, built from tree.dat: {:.1} µs each ({:.1} hashes on average)",
+        build.as_secs_f64() * 1e6,
+        lengths as f64 / indexes.len() as f64
+    );
+    // The node's receipts over HTTP (loopback).
+    let mut latencies = Vec::new();
+    let mut bytes = 0usize;
+    for &i in indexes.iter().take(500) {
+        let t = Instant::now();
+        let receipt = agent.get(&format!("{url}/v1/proof?index={i}")).call()?.into_string()?;
+        latencies.push(t.elapsed());
+        bytes += receipt.len();
+    }
+    latencies.sort();
+    println!(
+        "GET /v1/proof (receipt with entry and checkpoint): p50 {:.2} ms, p99 {:.2} ms, {:.0} bytes on average",
+        ms(percentile(&latencies, 500)),
+        ms(percentile(&latencies, 990)),
+        bytes as f64 / 500.0
+    );
+    // A client proving inclusion itself from tiles.
+    let base = format!("{url}/tlog");
+    let mut fetched = Vec::new();
+    let started = Instant::now();
+    for &i in indexes.iter().take(50) {
+        let (verdict, count, _) = with_tiles(&agent, &base, |tiles| {
+            let reader = tlog::tlog_tiles_reader(n, &checkpoint.root, tiles);
+            let proof = tlog::prove_inclusion(n, i, &reader)?;
+            let leaf = reader
+                .read_hashes(&[tlog::stored_hash_index(0, i)])
+                .map_err(|e| tlog::TlogError::Malformed { what: "tile", problem: e.to_string() })?;
+            tlog::check_record_hash(&proof, &checkpoint, i, leaf[0].0)
+        })?;
+        verdict?;
+        fetched.push(count);
+    }
+    println!(
+        "inclusion from tiles by a client: {:.1} tiles on average, {:.1} ms each over loopback",
+        fetched.iter().sum::<usize>() as f64 / fetched.len() as f64,
+        ms(started.elapsed()) / fetched.len() as f64
+    );
+
+    // Consistency proofs from older sizes.
+    for old in [n - 1, n - 1_000, n / 2, 1_000] {
+        let old_root = tlog::tree_root(old, &stored)?;
+        let started = Instant::now();
+        let proof = tlog::prove_consistency(n, old, &stored)?;
+        let build = started.elapsed();
+        let before = tlog::Checkpoint { origin: checkpoint.origin.clone(), size: old, root: old_root };
+        let started = Instant::now();
+        let (verdict, count, bytes) =
+            with_tiles(&agent, &base, |tiles| tlog::check_consistency_from_tiles(tiles, &before, &checkpoint))?;
+        verdict?;
+        println!(
+            "consistency {old} -> {n}: {} hashes, built from tree.dat in {:.1} µs; a client fetches {count} tiles \
+             ({bytes} bytes) and checks it in {:.1} ms over loopback",
+            proof.len(),
+            build.as_secs_f64() * 1e6,
+            ms(started.elapsed())
+        );
+    }
     Ok(())
 }
