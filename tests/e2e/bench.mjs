@@ -33,14 +33,23 @@ await page.waitForSelector("#verdict[data-verdict=valid], #verdict[data-verdict=
 const seconds = (Date.now() - started) / 1000;
 const verdict = await page.$eval("#verdict", (el) => ({ verdict: el.dataset.verdict, entries: Number(el.dataset.entries) }));
 clearInterval(sampler);
+console.log(`verdict: ${verdict.verdict}, ${verdict.entries} entries in ${seconds.toFixed(1)} s (page load to verdict)`);
+console.log(`peak RSS of Chromium renderer processes during verification: ${(peak / 1024).toFixed(0)} MiB (an about:blank tab: ${(baseline / 1024).toFixed(0)} MiB)`);
 const workers = await page.evaluate(() => window.dauys.workers());
-const batch = (await (await fetch(url + "/v1/export")).text()).split("\n").slice(1000, 1700).join("\n") + "\n";
+// Lines 1000..1700 of the export, read from the start of the stream only.
+const reader = (await fetch(url + "/v1/export")).body.getReader();
+let text = "";
+while (text.split("\n").length < 1702) {
+  const { value, done } = await reader.read();
+  if (done) break;
+  text += new TextDecoder().decode(value);
+}
+await reader.cancel();
+const batch = text.split("\n").slice(1000, 1700).join("\n") + "\n";
 const limit = await page.evaluate(([b, w]) => window.dauys.rawRate(b, w, 5000), [batch, workers]);
 const single = await page.evaluate(([b]) => window.dauys.rawRate(b, 1, 5000), [batch]);
-console.log(`verdict: ${verdict.verdict}, ${verdict.entries} entries in ${seconds.toFixed(1)} s (page load to verdict)`);
 console.log(`verified: ${(verdict.entries / seconds).toFixed(0)} entries/s with ${workers} signature workers`);
 console.log(`limit: raw wasm signature checks, ${workers} workers at once: ${limit.toFixed(0)}/s; one worker: ${single.toFixed(0)}/s (x${workers} = ${(single * workers).toFixed(0)}/s)`);
 console.log(`ratio to the concurrent limit: ${((verdict.entries / seconds / limit) * 100).toFixed(0)}%`);
-console.log(`peak RSS of Chromium renderer processes during verification: ${(peak / 1024).toFixed(0)} MiB (an about:blank tab: ${(baseline / 1024).toFixed(0)} MiB)`);
 await browser.close();
 node.kill();
