@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context as _};
 use clap::{Args, Parser, Subcommand};
 use dauys_core::event::{Ballot, Body, Decision, Outcome};
-use dauys_core::{Entry, Hash, Payload, Submission};
+use dauys_core::{Entry, Hash, Payload, Submission, Verified};
 
 mod setup;
 mod tlog;
@@ -165,6 +165,9 @@ enum Command {
     /// Ballot acts (voters).
     #[command(subcommand)]
     Ballot(BallotCommand),
+    /// Trustee acts: the key ceremony and decryption shares (format 3).
+    #[command(subcommand)]
+    Trustee(TrusteeCommand),
     /// Write the ledger's JSON Lines export (from a node URL or a data directory).
     Export {
         /// A node URL or a data directory.
@@ -400,8 +403,15 @@ enum ReferendumCommand {
         /// Window length in milliseconds.
         #[arg(long)]
         window_ms: u64,
+        /// A trustee's public key (repeat; format 3 requires 2 to 16, in index order).
+        #[arg(long = "trustee")]
+        trustees: Vec<String>,
+        /// How many trustees' shares decrypt the tally (format 3; at least 2).
+        #[arg(long, default_value_t = 2)]
+        threshold: u8,
     },
-    /// Declare the result, recomputed from the node's export after verifying it.
+    /// Declare the result, recomputed from the node's export after verifying it
+    /// (format 3: decrypted from the trustees' shares).
     Declare {
         #[command(flatten)]
         client: Client,
@@ -411,8 +421,29 @@ enum ReferendumCommand {
 }
 
 #[derive(Subcommand)]
+enum TrusteeCommand {
+    /// Take your next step in a referendum's key ceremony (commit, deal,
+    /// send shares, or complain about a bad share), after verifying the log.
+    Ceremony {
+        #[command(flatten)]
+        client: Client,
+        /// Referendum id.
+        referendum: String,
+    },
+    /// Post your decryption share of a closed referendum's tally.
+    Decrypt {
+        #[command(flatten)]
+        client: Client,
+        /// Referendum id.
+        referendum: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum BallotCommand {
-    /// Cast an open ballot.
+    /// Cast a ballot: encrypted and proven on this machine in a secret
+    /// referendum (format 3), open otherwise. Casting again replaces your
+    /// earlier ballot in a secret referendum.
     Cast {
         #[command(flatten)]
         client: Client,
@@ -623,8 +654,19 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             options,
             opens_at_ms,
             window_ms,
+            trustees,
+            threshold,
         }) => {
             let opens_at_ms = opens_at_ms.unwrap_or_else(|| dauys_node::now_ms() + 60_000);
+            let trustees = if trustees.is_empty() {
+                None
+            } else {
+                let keys = trustees
+                    .iter()
+                    .map(|k| dauys_core::hexser::parse::<32>(k).map_err(|e| anyhow::anyhow!("trustee key {k:?}: {e}")))
+                    .collect::<anyhow::Result<_>>()?;
+                Some(dauys_core::event::Trustees { keys, threshold })
+            };
             submit(
                 &client,
                 Body::ReferendumCalled {
@@ -634,30 +676,132 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                     options,
                     opens_at_ms,
                     closes_at_ms: opens_at_ms.saturating_add(window_ms),
+                    trustees,
                 },
             )
         }
         Command::Referendum(ReferendumCommand::Declare { client, referendum }) => {
             let referendum = id(&referendum)?;
-            let export = http_get(&format!("{}/v1/export", client.node))?;
-            let verified = match verify::verify_reader(export, None, &mut verify::Marks::default())? {
-                Ok(verified) => verified,
-                Err(failure) => bail!("the node's export does not verify, refusing to declare: {failure}"),
-            };
+            let verified = verified_ledger(&client, "declare")?;
             let Some(record) = verified.ledger.referendum(&referendum) else {
                 bail!("no referendum {}", hex::encode(referendum))
             };
-            let outcome = dauys_core::state::outcome(verified.ledger.rules(), &record.tally, record.electorate);
+            let tally = match verified.ledger.ceremony(&referendum) {
+                Some(ceremony) => {
+                    let started = std::time::Instant::now();
+                    let counts = ceremony
+                        .decrypt_counts()
+                        .map_err(|e| anyhow::anyhow!("cannot decrypt the tally yet: {e}"))?;
+                    eprintln!(
+                        "decrypted from the shares of trustees {:?} in {:.1} ms",
+                        ceremony.shared_by(),
+                        started.elapsed().as_secs_f64() * 1e3
+                    );
+                    counts
+                }
+                None => record.tally.clone(),
+            };
+            let outcome = dauys_core::state::outcome(verified.ledger.rules(), &tally, record.electorate);
             eprintln!(
                 "recomputed tally {:?} of {} ballots: {}",
-                record.tally,
+                tally,
                 record.ballots(),
                 if outcome == Outcome::Approved { "approved" } else { "not approved" }
             );
-            submit(&client, Body::ResultDeclared { referendum, tally: record.tally.clone(), outcome })
+            submit(&client, Body::ResultDeclared { referendum, tally, outcome })
         }
         Command::Ballot(BallotCommand::Cast { client, referendum, choice }) => {
-            submit(&client, Body::BallotCast { referendum: id(&referendum)?, ballot: Ballot::Open { choice } })
+            let referendum = id(&referendum)?;
+            let verified = verified_ledger(&client, "cast a ballot")?;
+            let ballot = match verified.ledger.view().ballot_key(&referendum) {
+                Some((key, options)) => {
+                    let voter = setup::read_key(&client.key)?.public();
+                    let context = dauys_core::secret::BallotContext {
+                        ledger_id: verified.ledger.ledger_id(),
+                        referendum: &referendum,
+                        voter: &voter,
+                        key: &key,
+                        options,
+                    };
+                    let ballot = dauys_core::secret::SecretBallot::encrypt(&context, usize::from(choice), &mut os_rng()?)
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    eprintln!("ballot encrypted to the trustees' joint key {} and proven", hex::encode(key.0));
+                    Ballot::Secret(ballot)
+                }
+                None if verified.ledger.ceremony(&referendum).is_some() => {
+                    bail!("the referendum's key ceremony is not complete: no election key to encrypt to yet")
+                }
+                None => Ballot::Open { choice },
+            };
+            submit(&client, Body::BallotCast { referendum, ballot })
+        }
+        Command::Trustee(TrusteeCommand::Ceremony { client, referendum }) => {
+            let referendum = id(&referendum)?;
+            let verified = verified_ledger(&client, "take a ceremony step")?;
+            let keypair = setup::read_key(&client.key)?;
+            let Some(ceremony) = verified.ledger.ceremony(&referendum) else {
+                bail!("referendum {} has no key ceremony (not a format 3 referendum?)", hex::encode(referendum))
+            };
+            let Some(index) = ceremony.index_of(&keypair.public()) else {
+                bail!("your key is not a trustee of this referendum")
+            };
+            let secrets = dauys_core::ceremony::TrusteeSecrets::derive(&keypair.seed(), &referendum);
+            use dauys_core::ceremony::CeremonyStatus;
+            let body = match ceremony.status() {
+                CeremonyStatus::Failed | CeremonyStatus::Complete => {
+                    eprintln!("the ceremony is {}; nothing to do", ceremony.status().name());
+                    return Ok(ExitCode::SUCCESS);
+                }
+                _ if ceremony.commitment_of(index).is_none() => Body::TrusteeCommitted {
+                    referendum,
+                    commitment: secrets.commitment(ceremony, index),
+                    box_key: secrets.box_key(),
+                },
+                CeremonyStatus::Committing => return waiting("every trustee's commitment"),
+                _ if ceremony.dealt_by(index).is_none() => {
+                    let dealt = secrets.dealt(ceremony, index).map_err(|e| anyhow::anyhow!(e))?;
+                    Body::TrusteeDealt {
+                        referendum,
+                        polynomial: dealt.polynomial,
+                        proof: dealt.proof,
+                        opening: dealt.opening,
+                    }
+                }
+                CeremonyStatus::Dealing => return waiting("every trustee's polynomial"),
+                _ => match secrets.bad_senders(ceremony, index).first() {
+                    Some(&accused) => {
+                        eprintln!("trustee {accused} sent you a share that is not on its polynomial: complaining");
+                        Body::TrusteeComplained {
+                            referendum,
+                            accused: u8::try_from(accused)?,
+                            box_secret: secrets.box_secret(),
+                        }
+                    }
+                    None if ceremony.sent_by(index).is_none() => Body::TrusteeSharesSent {
+                        referendum,
+                        shares: secrets.sealed_shares(ceremony, index).map_err(|e| anyhow::anyhow!(e))?,
+                    },
+                    None => return waiting("every trustee's shares"),
+                },
+            };
+            eprintln!("posting {}", body.kind().name());
+            submit(&client, body)
+        }
+        Command::Trustee(TrusteeCommand::Decrypt { client, referendum }) => {
+            let referendum = id(&referendum)?;
+            let verified = verified_ledger(&client, "decrypt")?;
+            let keypair = setup::read_key(&client.key)?;
+            let Some(ceremony) = verified.ledger.ceremony(&referendum) else {
+                bail!("referendum {} has no key ceremony", hex::encode(referendum))
+            };
+            let Some(index) = ceremony.index_of(&keypair.public()) else {
+                bail!("your key is not a trustee of this referendum")
+            };
+            let secrets = dauys_core::ceremony::TrusteeSecrets::derive(&keypair.seed(), &referendum);
+            let share = secrets
+                .decryption_share(ceremony, index, verified.ledger.ledger_id(), &mut os_rng()?)
+                .map_err(|e| anyhow::anyhow!(e))?;
+            submit(&client, Body::DecryptionShared { referendum, share })
         }
         Command::Export { source, out } => {
             let mut reader = open_source(&source)?;
@@ -745,6 +889,29 @@ fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> 
 pub(crate) fn http_get(url: &str) -> anyhow::Result<Box<dyn Read + Send>> {
     let response = ureq::get(url).call().with_context(|| format!("GET {url}"))?;
     Ok(Box::new(response.into_reader()))
+}
+
+/// The ledger a node serves, verified here from its export before any act
+/// is derived from it (an election key, a tally, a ceremony step).
+fn verified_ledger(client: &Client, purpose: &str) -> anyhow::Result<Verified> {
+    let export = http_get(&format!("{}/v1/export", client.node.trim_end_matches('/')))?;
+    match verify::verify_reader(export, None, &mut verify::Marks::default())? {
+        Ok(verified) => Ok(verified),
+        Err(failure) => bail!("the node's export does not verify, refusing to {purpose}: {failure}"),
+    }
+}
+
+fn waiting(what: &str) -> anyhow::Result<ExitCode> {
+    eprintln!("your step is on the log; waiting for {what} (run this again later)");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A cryptographic RNG seeded from the operating system.
+fn os_rng() -> anyhow::Result<rand_chacha::ChaCha20Rng> {
+    use rand_chacha::rand_core::SeedableRng;
+    let mut seed = [0u8; 32];
+    getrandom::getrandom(&mut seed).map_err(|e| anyhow::anyhow!("no OS randomness: {e}"))?;
+    Ok(rand_chacha::ChaCha20Rng::from_seed(seed))
 }
 
 fn random_nonce() -> anyhow::Result<u64> {

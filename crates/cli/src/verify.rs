@@ -51,19 +51,28 @@ impl Marks {
     }
 }
 
+type Checked = Option<Vec<dauys_core::secret::Ciphertext>>;
+
 fn check_batch(chain: &mut ChainVerifier, lines: &mut Vec<Vec<u8>>, marks: &mut Marks) -> Result<(), Failure> {
-    // Parsing, signatures and leaf hashes on every core; the rules in order.
-    let prepared: Vec<(Prepared, Option<dauys_core::Hash>)> = lines
+    // Parsing, signatures, secret ballots' proofs (against the election keys
+    // known when the batch starts) and leaf hashes on every core; the rules
+    // in order.
+    let view = chain.ledger().map(dauys_core::Ledger::view);
+    let prepared: Vec<(Prepared, Option<dauys_core::Hash>, Checked)> = lines
         .par_iter()
         .map(|line| {
             let prepared = prepare_line(line);
             let leaf = prepared.as_ref().ok().map(|p| dauys_core::tlog::leaf_hash(&p.bytes));
-            (prepared, leaf)
+            let checked = match (&view, &prepared) {
+                (Some(view), Ok(entry)) => entry.payload.as_ref().ok().and_then(|p| view.check_ballot(&entry.author, p)),
+                _ => None,
+            };
+            (prepared, leaf, checked)
         })
         .collect();
     lines.clear();
-    prepared.iter().try_for_each(|(p, leaf)| {
-        chain.check(p)?;
+    prepared.iter().try_for_each(|(p, leaf, checked)| {
+        chain.check_with(p, checked.as_deref())?;
         marks.frontier.push_leaf(leaf.unwrap_or_default());
         if marks.wanted.contains(&chain.size()) {
             marks.found.insert(chain.size(), (*chain.head(), marks.frontier.root()));

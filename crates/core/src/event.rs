@@ -8,6 +8,7 @@
 
 use crate::codec::{check_range, DecodeError, Reader, Writer};
 use crate::limits::*;
+use crate::secret::{DecryptionShare, SecretBallot, SHARE_OPTION_BYTES};
 use crate::{Hash, PublicKey};
 
 /// The eight bytes that open every payload.
@@ -28,6 +29,10 @@ pub enum Version {
     /// Checkpoint origin in genesis, per-author nonces, bounded time and
     /// entry size, the normalising screen, the stricter rules.
     V2,
+    /// Format 2 with secret referendums: trustees named in the call, the
+    /// key ceremony on the log, encrypted ballots with proofs, re-voting,
+    /// decryption shares, declarations checked against the decryption.
+    V3,
 }
 
 impl Version {
@@ -39,6 +44,7 @@ impl Version {
         match number {
             1 => Some(Version::V1),
             2 => Some(Version::V2),
+            3 => Some(Version::V3),
             _ => None,
         }
     }
@@ -47,20 +53,21 @@ impl Version {
         match self {
             Version::V1 => 1,
             Version::V2 => 2,
+            Version::V3 => 3,
         }
     }
     /// Largest payload of this format.
     pub fn payload_bytes_max(self) -> usize {
         match self {
             Version::V1 => PAYLOAD_BYTES_MAX_V1,
-            Version::V2 => PAYLOAD_BYTES_MAX_V2,
+            Version::V2 | Version::V3 => PAYLOAD_BYTES_MAX_V2,
         }
     }
     /// Largest entry of this format.
     pub fn entry_bytes_max(self) -> usize {
         match self {
             Version::V1 => ENTRY_BYTES_MAX_V1,
-            Version::V2 => ENTRY_BYTES_MAX_V2,
+            Version::V2 | Version::V3 => ENTRY_BYTES_MAX_V2,
         }
     }
 }
@@ -100,6 +107,17 @@ pub enum EventKind {
     BallotCast = 11,
     /// The commission declares a referendum's result.
     ResultDeclared = 12,
+    /// Format 3: a trustee commits to its key share and publishes the key
+    /// that its ceremony shares are encrypted to.
+    TrusteeCommitted = 13,
+    /// Format 3: a trustee publishes its public polynomial.
+    TrusteeDealt = 14,
+    /// Format 3: a trustee sends every other trustee its share, encrypted.
+    TrusteeSharesSent = 15,
+    /// Format 3: a trustee shows that a share sent to it is bad.
+    TrusteeComplained = 16,
+    /// Format 3: a trustee publishes its decryption share of the tally.
+    DecryptionShared = 17,
 }
 
 impl EventKind {
@@ -119,6 +137,11 @@ impl EventKind {
             10 => ReferendumCalled,
             11 => BallotCast,
             12 => ResultDeclared,
+            13 => TrusteeCommitted,
+            14 => TrusteeDealt,
+            15 => TrusteeSharesSent,
+            16 => TrusteeComplained,
+            17 => DecryptionShared,
             _ => return None,
         })
     }
@@ -138,6 +161,11 @@ impl EventKind {
             ReferendumCalled => "referendum_called",
             BallotCast => "ballot_cast",
             ResultDeclared => "result_declared",
+            TrusteeCommitted => "trustee_committed",
+            TrusteeDealt => "trustee_dealt",
+            TrusteeSharesSent => "trustee_shares_sent",
+            TrusteeComplained => "trustee_complained",
+            DecryptionShared => "decryption_shared",
         }
     }
 }
@@ -217,7 +245,8 @@ pub enum Outcome {
     NotApproved,
 }
 
-/// A ballot body, versioned so that encrypted ballots can be added later.
+/// A ballot body, by ballot version: open ballots in formats 1 and 2,
+/// secret ballots in format 3.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Ballot {
@@ -226,6 +255,43 @@ pub enum Ballot {
         /// Index into the referendum's options.
         choice: u8,
     },
+    /// Version 2: one ciphertext per option with its proofs (FORMAT.md
+    /// section 15).
+    Secret(#[serde(serialize_with = "hex_ballot")] SecretBallot),
+}
+
+fn hex_ballot<S: serde::Serializer>(ballot: &SecretBallot, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&hex::encode(ballot.to_bytes()))
+}
+
+/// The trustees of a secret referendum and how many of them decrypt.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Trustees {
+    /// The trustees' Ed25519 keys, in index order (index 0 first).
+    #[serde(serialize_with = "hex_keys")]
+    pub keys: Vec<PublicKey>,
+    /// How many trustees' shares decrypt the tally (at least 2).
+    pub threshold: u8,
+}
+
+fn hex_keys<S: serde::Serializer>(keys: &[PublicKey], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(keys.iter().map(hex::encode))
+}
+
+/// One ceremony share, encrypted to its recipient trustee: a
+/// `crypto_box` (X25519, XSalsa20-Poly1305) of the 32-byte scalar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct SealedShare {
+    /// The box nonce.
+    #[serde(with = "crate::hexser")]
+    pub nonce: [u8; 24],
+    /// The sealed scalar: 32 bytes and the 16-byte tag.
+    #[serde(serialize_with = "hex_sealed")]
+    pub sealed: [u8; 48],
+}
+
+fn hex_sealed<S: serde::Serializer>(sealed: &[u8; 48], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&hex::encode(sealed))
 }
 
 /// The body of an event, by kind.
@@ -308,6 +374,9 @@ pub enum Body {
         opens_at_ms: u64,
         /// Voting closes (node time, ms, exclusive).
         closes_at_ms: u64,
+        /// Format 3: the trustees who hold the decryption key (absent in
+        /// formats 1 and 2, required in format 3).
+        trustees: Option<Trustees>,
     },
     /// A ballot cast.
     BallotCast {
@@ -325,6 +394,67 @@ pub enum Body {
         /// The declared outcome.
         outcome: Outcome,
     },
+    /// A trustee's commitment (format 3).
+    TrusteeCommitted {
+        /// The referendum.
+        referendum: Hash,
+        /// SHA-256 of the trustee's key share element and its opening.
+        #[serde(with = "crate::hexser")]
+        commitment: Hash,
+        /// The X25519 key the other trustees encrypt their shares to.
+        #[serde(with = "crate::hexser")]
+        box_key: [u8; 32],
+    },
+    /// A trustee's public polynomial (format 3).
+    TrusteeDealt {
+        /// The referendum.
+        referendum: Hash,
+        /// The polynomial's coefficients times G: `threshold` elements.
+        #[serde(serialize_with = "hex_keys")]
+        polynomial: Vec<[u8; 32]>,
+        /// Proof of possession of every coefficient: a challenge and
+        /// `threshold` responses, 32 bytes each.
+        #[serde(serialize_with = "hex_bytes")]
+        proof: Vec<u8>,
+        /// The commitment's opening.
+        #[serde(with = "crate::hexser")]
+        opening: [u8; 32],
+    },
+    /// A trustee's encrypted shares, one per other trustee in index order
+    /// (format 3).
+    TrusteeSharesSent {
+        /// The referendum.
+        referendum: Hash,
+        /// The sealed shares.
+        shares: Vec<SealedShare>,
+    },
+    /// A trustee's complaint against another (format 3): it reveals its own
+    /// ceremony box secret so that anyone can open the accused's share.
+    TrusteeComplained {
+        /// The referendum.
+        referendum: Hash,
+        /// The accused trustee's index.
+        accused: u8,
+        /// The complaining trustee's X25519 secret for this ceremony.
+        #[serde(with = "crate::hexser")]
+        box_secret: [u8; 32],
+    },
+    /// A trustee's decryption share of the closed tally (format 3).
+    DecryptionShared {
+        /// The referendum.
+        referendum: Hash,
+        /// Per option, `D` and its proof.
+        #[serde(serialize_with = "hex_share")]
+        share: DecryptionShare,
+    },
+}
+
+fn hex_bytes<S: serde::Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&hex::encode(bytes))
+}
+
+fn hex_share<S: serde::Serializer>(share: &DecryptionShare, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&hex::encode(share.to_bytes()))
 }
 
 impl Body {
@@ -343,6 +473,11 @@ impl Body {
             Body::ReferendumCalled { .. } => EventKind::ReferendumCalled,
             Body::BallotCast { .. } => EventKind::BallotCast,
             Body::ResultDeclared { .. } => EventKind::ResultDeclared,
+            Body::TrusteeCommitted { .. } => EventKind::TrusteeCommitted,
+            Body::TrusteeDealt { .. } => EventKind::TrusteeDealt,
+            Body::TrusteeSharesSent { .. } => EventKind::TrusteeSharesSent,
+            Body::TrusteeComplained { .. } => EventKind::TrusteeComplained,
+            Body::DecryptionShared { .. } => EventKind::DecryptionShared,
         }
     }
 
@@ -402,17 +537,25 @@ impl Body {
                 };
                 w.raw(petition).u8(tag).str(reasons);
             }
-            Body::ReferendumCalled { petition, subject, question, options, opens_at_ms, closes_at_ms } => {
+            Body::ReferendumCalled { petition, subject, question, options, opens_at_ms, closes_at_ms, trustees } => {
                 w.raw(petition).str(subject).str(question).count(options.len());
                 for option in options {
                     w.str(option);
                 }
                 w.u64(*opens_at_ms).u64(*closes_at_ms);
+                if let Some(trustees) = trustees {
+                    w.count(trustees.keys.len());
+                    for key in &trustees.keys {
+                        w.raw(key);
+                    }
+                    w.u8(trustees.threshold);
+                }
             }
             Body::BallotCast { referendum, ballot } => {
                 w.raw(referendum);
                 match ballot {
                     Ballot::Open { choice } => w.u8(1).u8(*choice),
+                    Ballot::Secret(ballot) => w.u8(2).count(ballot.options.len()).raw(&ballot.to_bytes()),
                 };
             }
             Body::ResultDeclared { referendum, tally, outcome } => {
@@ -425,6 +568,28 @@ impl Body {
                     Outcome::NotApproved => 2,
                 });
             }
+            Body::TrusteeCommitted { referendum, commitment, box_key } => {
+                w.raw(referendum).raw(commitment).raw(box_key);
+            }
+            Body::TrusteeDealt { referendum, polynomial, proof, opening } => {
+                w.raw(referendum).count(polynomial.len());
+                for coefficient in polynomial {
+                    w.raw(coefficient);
+                }
+                w.raw(proof).raw(opening);
+            }
+            Body::TrusteeSharesSent { referendum, shares } => {
+                w.raw(referendum).count(shares.len());
+                for share in shares {
+                    w.raw(&share.nonce).raw(&share.sealed);
+                }
+            }
+            Body::TrusteeComplained { referendum, accused, box_secret } => {
+                w.raw(referendum).u8(*accused).raw(box_secret);
+            }
+            Body::DecryptionShared { referendum, share } => {
+                w.raw(referendum).count(share.options.len()).raw(&share.to_bytes());
+            }
         }
     }
 
@@ -436,7 +601,7 @@ impl Body {
                 let jurisdiction = r.str("jurisdiction", 1, JURISDICTION_BYTES_MAX)?.to_owned();
                 let origin = match version {
                     Version::V1 => None,
-                    Version::V2 => Some(r.str("origin", 1, ORIGIN_BYTES_MAX)?.to_owned()),
+                    Version::V2 | Version::V3 => Some(r.str("origin", 1, ORIGIN_BYTES_MAX)?.to_owned()),
                 };
                 let commission_key = r.array("commission_key")?;
                 let log_key = r.array("log_key")?;
@@ -536,20 +701,34 @@ impl Body {
                 for _ in 0..count {
                     options.push(r.str("option", 1, OPTION_BYTES_MAX)?.to_owned());
                 }
-                Body::ReferendumCalled {
-                    petition,
-                    subject,
-                    question,
-                    options,
-                    opens_at_ms: r.u64("opens_at_ms")?,
-                    closes_at_ms: r.u64("closes_at_ms")?,
-                }
+                let opens_at_ms = r.u64("opens_at_ms")?;
+                let closes_at_ms = r.u64("closes_at_ms")?;
+                let trustees = if version >= Version::V3 {
+                    let count = r.count("trustees", TRUSTEES_MIN, TRUSTEES_MAX)?;
+                    let mut keys = Vec::with_capacity(count);
+                    for _ in 0..count {
+                        keys.push(r.array("trustee")?);
+                    }
+                    let threshold = r.u8("threshold")?;
+                    check_range("threshold", threshold.into(), TRUSTEES_MIN as u64, count as u64)?;
+                    Some(Trustees { keys, threshold })
+                } else {
+                    None
+                };
+                Body::ReferendumCalled { petition, subject, question, options, opens_at_ms, closes_at_ms, trustees }
             }
             EventKind::BallotCast => {
                 let referendum = r.array("referendum")?;
-                let ballot = match r.u8("ballot.version")? {
-                    1 => Ballot::Open { choice: r.u8("ballot.choice")? },
-                    value => return Err(DecodeError::UnknownTag { field: "ballot.version", value: value.into() }),
+                let ballot = match (r.u8("ballot.version")?, version >= Version::V3) {
+                    (1, false) => Ballot::Open { choice: r.u8("ballot.choice")? },
+                    (2, true) => {
+                        let options = r.count("ballot.options", OPTIONS_MIN, OPTIONS_MAX)?;
+                        let bytes = r.r.take(SecretBallot::encoded_len(options), "ballot")?;
+                        Ballot::Secret(SecretBallot::from_bytes(options, bytes).expect("the length was taken"))
+                    }
+                    (value, _) => {
+                        return Err(DecodeError::UnknownTag { field: "ballot.version", value: value.into() })
+                    }
                 };
                 Body::BallotCast { referendum, ballot }
             }
@@ -566,6 +745,51 @@ impl Body {
                     value => return Err(DecodeError::UnknownTag { field: "outcome", value: value.into() }),
                 };
                 Body::ResultDeclared { referendum, tally, outcome }
+            }
+            EventKind::TrusteeCommitted
+            | EventKind::TrusteeDealt
+            | EventKind::TrusteeSharesSent
+            | EventKind::TrusteeComplained
+            | EventKind::DecryptionShared
+                if version < Version::V3 =>
+            {
+                return Err(DecodeError::UnknownTag { field: "payload.kind", value: (kind as u8).into() })
+            }
+            EventKind::TrusteeCommitted => Body::TrusteeCommitted {
+                referendum: r.array("referendum")?,
+                commitment: r.array("commitment")?,
+                box_key: r.array("box_key")?,
+            },
+            EventKind::TrusteeDealt => {
+                let referendum = r.array("referendum")?;
+                let count = r.count("polynomial", TRUSTEES_MIN, TRUSTEES_MAX)?;
+                let mut polynomial = Vec::with_capacity(count);
+                for _ in 0..count {
+                    polynomial.push(r.array("polynomial.coefficient")?);
+                }
+                let proof = r.r.take(32 * (count + 1), "proof")?.to_vec();
+                Body::TrusteeDealt { referendum, polynomial, proof, opening: r.array("opening")? }
+            }
+            EventKind::TrusteeSharesSent => {
+                let referendum = r.array("referendum")?;
+                let count = r.count("shares", TRUSTEES_MIN - 1, TRUSTEES_MAX - 1)?;
+                let mut shares = Vec::with_capacity(count);
+                for _ in 0..count {
+                    shares.push(SealedShare { nonce: r.array("share.nonce")?, sealed: r.array("share.sealed")? });
+                }
+                Body::TrusteeSharesSent { referendum, shares }
+            }
+            EventKind::TrusteeComplained => Body::TrusteeComplained {
+                referendum: r.array("referendum")?,
+                accused: r.u8("accused")?,
+                box_secret: r.array("box_secret")?,
+            },
+            EventKind::DecryptionShared => {
+                let referendum = r.array("referendum")?;
+                let options = r.count("share.options", OPTIONS_MIN, OPTIONS_MAX)?;
+                let bytes = r.r.take(options * SHARE_OPTION_BYTES, "share")?;
+                let share = DecryptionShare::from_bytes(options, bytes).expect("the length was taken");
+                Body::DecryptionShared { referendum, share }
             }
         })
     }
@@ -696,6 +920,7 @@ mod tests {
                 options: vec!["Иә".into(), "Жоқ".into()],
                 opens_at_ms: 10,
                 closes_at_ms: 20,
+                trustees: None,
             },
         }
     }
@@ -720,6 +945,7 @@ mod tests {
                 options: vec!["Yes".into(), "No".into()],
                 opens_at_ms: 10,
                 closes_at_ms: 20,
+                trustees: None,
             },
             ..sample()
         };
@@ -745,7 +971,48 @@ mod tests {
         bytes[8 + 2 + 32] = 99;
         assert_eq!(Payload::decode(&bytes), Err(DecodeError::UnknownTag { field: "payload.kind", value: 99 }));
         let mut bytes = sample().encode();
-        bytes[9] = 3;
-        assert_eq!(Payload::decode(&bytes), Err(DecodeError::UnknownTag { field: "payload.version", value: 3 }));
+        bytes[9] = 4;
+        assert_eq!(Payload::decode(&bytes), Err(DecodeError::UnknownTag { field: "payload.version", value: 4 }));
+        // Format 3's kinds do not exist in formats 1 and 2.
+        let mut bytes = sample().encode();
+        bytes[8 + 2 + 32] = EventKind::TrusteeCommitted as u8;
+        assert_eq!(Payload::decode(&bytes), Err(DecodeError::UnknownTag { field: "payload.kind", value: 13 }));
+    }
+
+    #[test]
+    fn format_3_calls_name_trustees_and_open_ballots_are_format_1_and_2_only() {
+        let call = |version, trustees| Payload {
+            version,
+            body: Body::ReferendumCalled {
+                petition: [1; 32],
+                subject: "roads".into(),
+                question: "Roads?".into(),
+                options: vec!["Yes".into(), "No".into()],
+                opens_at_ms: 10,
+                closes_at_ms: 20,
+                trustees,
+            },
+            ..sample()
+        };
+        let trustees = Some(Trustees { keys: vec![[5; 32], [6; 32], [7; 32]], threshold: 2 });
+        let v3 = call(Version::V3, trustees.clone());
+        assert_eq!(Payload::decode(&v3.encode()), Ok(v3));
+        // Without trustees a format 3 call is cut short.
+        assert!(Payload::decode(&call(Version::V3, None).encode()).is_err());
+        // Thresholds of 1, or above the trustees, and a single trustee.
+        for (keys, threshold) in [(3, 1), (3, 4), (1, 1)] {
+            let t = Some(Trustees { keys: vec![[5; 32]; keys], threshold });
+            assert!(Payload::decode(&call(Version::V3, t).encode()).is_err(), "{keys} trustees, threshold {threshold}");
+        }
+        let open = |version| Payload {
+            version,
+            body: Body::BallotCast { referendum: [1; 32], ballot: Ballot::Open { choice: 0 } },
+            ..sample()
+        };
+        assert!(Payload::decode(&open(Version::V2).encode()).is_ok());
+        assert_eq!(
+            Payload::decode(&open(Version::V3).encode()),
+            Err(DecodeError::UnknownTag { field: "ballot.version", value: 1 })
+        );
     }
 }

@@ -7,6 +7,7 @@
 //! slices. The node, the `dauys` command line and the browser verifier all
 //! run this same code; it builds for `wasm32-unknown-unknown`.
 
+pub mod ceremony;
 pub mod codec;
 pub mod crypto;
 pub mod entry;
@@ -15,6 +16,7 @@ pub mod hexser;
 pub mod limits;
 pub mod rejection;
 pub mod screen;
+pub mod secret;
 pub mod sequence;
 pub mod state;
 pub mod summary;

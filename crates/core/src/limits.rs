@@ -74,6 +74,11 @@ pub const OPTIONS_MIN: usize = 2;
 pub const OPTION_BYTES_MAX: usize = 200;
 /// Referendums in one ledger.
 pub const REFERENDUMS_MAX: u64 = 100_000;
+/// Trustees of one secret referendum (format 3).
+pub const TRUSTEES_MAX: usize = 16;
+/// Fewest trustees, and the lowest threshold: no single trustee may ever
+/// hold the decryption key (format 3).
+pub const TRUSTEES_MIN: usize = 2;
 
 #[cfg(test)]
 mod tests {

@@ -330,6 +330,116 @@ pub enum Rejection {
         /// Recomputed from the ballots.
         computed: Vec<u64>,
     },
+    /// Format 3: the trustees named in a referendum call are unfit.
+    #[error("the referendum's trustees are invalid: {problem}")]
+    BadTrustees {
+        /// Why.
+        problem: String,
+    },
+    /// Format 3: the author is not a trustee of the referendum.
+    #[error("key {key} is not a trustee of referendum {referendum}")]
+    NotATrustee {
+        /// The referendum.
+        referendum: Hex<32>,
+        /// The author.
+        key: Hex<32>,
+    },
+    /// Format 3: a ceremony step before the steps it depends on.
+    #[error("referendum {referendum}: {step} must wait until every trustee has {waiting_for}")]
+    CeremonyOutOfOrder {
+        /// The referendum.
+        referendum: Hex<32>,
+        /// The step attempted.
+        step: &'static str,
+        /// What every trustee must have done first.
+        waiting_for: &'static str,
+    },
+    /// Format 3: a trustee repeats a step it may take once.
+    #[error("referendum {referendum}: this trustee already took the step {step}")]
+    CeremonyStepRepeated {
+        /// The referendum.
+        referendum: Hex<32>,
+        /// The step.
+        step: &'static str,
+    },
+    /// Format 3: the key ceremony ends when voting opens.
+    #[error("referendum {referendum}: the key ceremony closed when voting opened at {opens_at_ms}")]
+    CeremonyClosed {
+        /// The referendum.
+        referendum: Hex<32>,
+        /// Opening of the vote.
+        opens_at_ms: u64,
+    },
+    /// Format 3: a ceremony step's content is invalid.
+    #[error("referendum {referendum}: invalid ceremony step: {problem}")]
+    CeremonyStepInvalid {
+        /// The referendum.
+        referendum: Hex<32>,
+        /// Why.
+        problem: String,
+    },
+    /// Format 3: a trustee's polynomial does not open its commitment.
+    #[error("referendum {referendum}: the polynomial does not open the trustee's commitment")]
+    CommitmentMismatch {
+        /// The referendum.
+        referendum: Hex<32>,
+    },
+    /// Format 3: the share a complaint opens matches the accused's polynomial.
+    #[error("referendum {referendum}: the share from trustee {accused} is valid; the complaint is unfounded")]
+    ComplaintUnfounded {
+        /// The referendum.
+        referendum: Hex<32>,
+        /// The accused trustee's index.
+        accused: u8,
+    },
+    /// Format 3: no ballots until the key ceremony is complete.
+    #[error("referendum {referendum}: the key ceremony is not complete; no election key yet")]
+    CeremonyIncomplete {
+        /// The referendum.
+        referendum: Hex<32>,
+    },
+    /// Format 3: the ceremony failed on an upheld complaint.
+    #[error("referendum {referendum}: the key ceremony failed (trustee {accused} sent a bad share); it must be called again")]
+    CeremonyFailed {
+        /// The referendum.
+        referendum: Hex<32>,
+        /// The trustee shown to have misbehaved.
+        accused: u8,
+    },
+    /// Format 3: a secret ballot's proofs or shape are wrong.
+    #[error("referendum {referendum}: invalid secret ballot: {problem}")]
+    InvalidBallot {
+        /// The referendum.
+        referendum: Hex<32>,
+        /// Why.
+        problem: String,
+    },
+    /// Format 3: a decryption share's proofs or shape are wrong.
+    #[error("referendum {referendum}: invalid decryption share: {problem}")]
+    InvalidDecryptionShare {
+        /// The referendum.
+        referendum: Hex<32>,
+        /// Why.
+        problem: String,
+    },
+    /// Format 3: a decryption share before the window closes.
+    #[error("referendum {referendum} closes at {closes_at_ms}; its tally cannot be decrypted before")]
+    ShareTooEarly {
+        /// The referendum.
+        referendum: Hex<32>,
+        /// Closing.
+        closes_at_ms: u64,
+    },
+    /// Format 3: fewer valid decryption shares than the threshold.
+    #[error("referendum {referendum}: {valid} decryption shares, {threshold} needed")]
+    TooFewShares {
+        /// The referendum.
+        referendum: Hex<32>,
+        /// Valid shares on the log.
+        valid: u64,
+        /// The threshold.
+        threshold: u64,
+    },
     /// The declared outcome differs from the one the quorum rule gives.
     #[error("declared outcome {declared:?} differs from {computed:?} under the published quorum rule")]
     OutcomeMismatch {
@@ -387,7 +497,21 @@ impl Rejection {
             | AlreadyDeclared { referendum }
             | TallyMismatch { referendum, .. }
             | NotInElectorate { referendum, .. }
-            | OutcomeMismatch { referendum, .. } => vec![("referendum", referendum.to_string())],
+            | OutcomeMismatch { referendum, .. }
+            | CeremonyOutOfOrder { referendum, .. }
+            | CeremonyStepRepeated { referendum, .. }
+            | CeremonyClosed { referendum, .. }
+            | CeremonyStepInvalid { referendum, .. }
+            | CommitmentMismatch { referendum }
+            | ComplaintUnfounded { referendum, .. }
+            | CeremonyIncomplete { referendum }
+            | CeremonyFailed { referendum, .. }
+            | InvalidBallot { referendum, .. }
+            | InvalidDecryptionShare { referendum, .. }
+            | ShareTooEarly { referendum, .. }
+            | TooFewShares { referendum, .. } => vec![("referendum", referendum.to_string())],
+            NotATrustee { referendum, key } => vec![("referendum", referendum.to_string()), ("key", key.to_string())],
+            BadTrustees { problem } => vec![("problem", problem.clone())],
             AdmissionExists { content } => vec![("content", content.to_string())],
             GenesisRepeated => Vec::new(),
         }
@@ -428,6 +552,20 @@ impl Rejection {
         "declared_too_early",
         "already_declared",
         "tally_mismatch",
+        "bad_trustees",
+        "not_a_trustee",
+        "ceremony_out_of_order",
+        "ceremony_step_repeated",
+        "ceremony_closed",
+        "ceremony_step_invalid",
+        "commitment_mismatch",
+        "complaint_unfounded",
+        "ceremony_incomplete",
+        "ceremony_failed",
+        "invalid_ballot",
+        "invalid_decryption_share",
+        "share_too_early",
+        "too_few_shares",
         "outcome_mismatch",
     ];
 
@@ -468,6 +606,20 @@ impl Rejection {
             DeclaredTooEarly { .. } => "declared_too_early",
             AlreadyDeclared { .. } => "already_declared",
             TallyMismatch { .. } => "tally_mismatch",
+            BadTrustees { .. } => "bad_trustees",
+            NotATrustee { .. } => "not_a_trustee",
+            CeremonyOutOfOrder { .. } => "ceremony_out_of_order",
+            CeremonyStepRepeated { .. } => "ceremony_step_repeated",
+            CeremonyClosed { .. } => "ceremony_closed",
+            CeremonyStepInvalid { .. } => "ceremony_step_invalid",
+            CommitmentMismatch { .. } => "commitment_mismatch",
+            ComplaintUnfounded { .. } => "complaint_unfounded",
+            CeremonyIncomplete { .. } => "ceremony_incomplete",
+            CeremonyFailed { .. } => "ceremony_failed",
+            InvalidBallot { .. } => "invalid_ballot",
+            InvalidDecryptionShare { .. } => "invalid_decryption_share",
+            ShareTooEarly { .. } => "share_too_early",
+            TooFewShares { .. } => "too_few_shares",
             OutcomeMismatch { .. } => "outcome_mismatch",
         }
     }

@@ -89,7 +89,7 @@ fn words(version: Version, text: &str) -> Vec<Word> {
                 scripts: None,
             })
             .collect(),
-        Version::V2 => {
+        Version::V2 | Version::V3 => {
             let normalised: String =
                 text.nfkc().filter(|&c| !CodePointSetData::new::<DefaultIgnorableCodePoint>().contains(c)).collect();
             split(&normalised, is_word_char_v2)

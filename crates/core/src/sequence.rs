@@ -10,6 +10,9 @@
 
 use thiserror::Error;
 
+use elastic_elgamal::group::Ristretto;
+use elastic_elgamal::Ciphertext;
+
 use crate::codec::DecodeError;
 use crate::event::{Payload, Version};
 use crate::limits::TIME_MS_MAX;
@@ -109,6 +112,18 @@ impl Sequencer {
         payload: &Payload,
         now_ms: u64,
     ) -> Result<Sequenced, SequenceError> {
+        self.sequence_checked(submission, payload, now_ms, None)
+    }
+
+    /// [`Sequencer::sequence`] for a secret ballot whose proofs were checked
+    /// before (see [`Ledger::apply_checked`]).
+    pub fn sequence_checked(
+        &mut self,
+        submission: &Submission,
+        payload: &Payload,
+        now_ms: u64,
+        checked: Option<&[Ciphertext<Ristretto>]>,
+    ) -> Result<Sequenced, SequenceError> {
         let version = self.ledger.version();
         if payload.version != version {
             return Err(SequenceError::Malformed(DecodeError::WrongVersion {
@@ -122,15 +137,21 @@ impl Sequencer {
         let bytes = entry_bytes(version, position, &self.head, time_ms, submission);
         let hash = sha256(&bytes);
         let ctx = Context { position, time_ms, entry_hash: hash, author: submission.author };
-        self.ledger.apply(&ctx, payload, &submission.payload)?;
+        self.ledger.apply_checked(&ctx, payload, &submission.payload, checked)?;
         self.advance(hash, time_ms);
         Ok(Sequenced { position, hash, time_ms, bytes })
     }
 
     /// Applies an entry whose position, link, time and signature the caller
     /// has checked (the verifier's last step).
-    pub(crate) fn accept(&mut self, ctx: &Context, payload: &Payload, payload_bytes: &[u8]) -> Result<(), Rejection> {
-        self.ledger.apply(ctx, payload, payload_bytes)?;
+    pub(crate) fn accept(
+        &mut self,
+        ctx: &Context,
+        payload: &Payload,
+        payload_bytes: &[u8],
+        checked: Option<&[Ciphertext<Ristretto>]>,
+    ) -> Result<(), Rejection> {
+        self.ledger.apply_checked(ctx, payload, payload_bytes, checked)?;
         self.advance(ctx.entry_hash, ctx.time_ms);
         Ok(())
     }

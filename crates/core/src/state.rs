@@ -14,8 +14,14 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use elastic_elgamal::group::Ristretto;
+use elastic_elgamal::Ciphertext;
+
+use crate::ceremony::{Ceremony, CeremonyStatus, Dealt};
 use crate::crypto::check_key;
 use crate::event::{content_hash, Ballot, Body, Decision, EventKind, LedgerOpened, Outcome, Payload, Rules, Version};
+use crate::hexser::Hex;
+use crate::secret::{BallotContext, ElectionKey};
 use crate::limits::{DISTRICTS_MAX, PETITIONS_MAX, REFERENDUMS_MAX, VOTERS_MAX};
 use crate::rejection::{hex32, key, GenesisError, Rejection, Role};
 use crate::screen::Screen;
@@ -197,12 +203,73 @@ pub struct Referendum {
     pub declared: Option<Outcome>,
     /// Position of the declaration.
     pub declared_at_position: Option<u64>,
+    /// Format 3: the trustees, the ceremony and the encrypted count. The
+    /// tally above stays zero until the declaration, which sets it to the
+    /// decrypted counts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<SecretFacts>,
 }
 
 impl Referendum {
-    /// All valid ballots.
+    /// All valid ballots: in a secret referendum, the ballots counted (one
+    /// per voter, re-votes superseding earlier ballots).
     pub fn ballots(&self) -> u64 {
-        self.tally.iter().fold(0u64, |sum, count| sum.saturating_add(*count))
+        match &self.secret {
+            Some(secret) => secret.ballots_counted,
+            None => self.tally.iter().fold(0u64, |sum, count| sum.saturating_add(*count)),
+        }
+    }
+}
+
+/// Format 3: what citizens read of a secret referendum's ceremony and count.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SecretFacts {
+    /// The trustees' keys, in index order.
+    pub trustees: Vec<Hex<32>>,
+    /// Shares needed to decrypt.
+    pub threshold: u8,
+    /// Where the key ceremony stands.
+    pub ceremony: CeremonyStatus,
+    /// Per trustee, the ceremony steps taken: 0 none, 1 committed, 2 dealt,
+    /// 3 shares sent.
+    pub steps: Vec<u8>,
+    /// The trustee an upheld complaint showed to have sent a bad share.
+    pub failed_accused: Option<u8>,
+    /// The derived election key, once the ceremony is complete.
+    pub election_key: Option<Hex<32>>,
+    /// Ballots counted: one per voter.
+    pub ballots_counted: u64,
+    /// Ballots superseded by a later ballot of the same voter.
+    pub ballots_superseded: u64,
+    /// Trustees whose decryption shares are on the log, in log order.
+    pub decryption_shares: Vec<u8>,
+}
+
+impl SecretFacts {
+    fn of(ceremony: &Ceremony) -> Self {
+        let (counted, superseded) = ceremony.ballot_counts();
+        let steps = (0..ceremony.trustees().len())
+            .map(|i| {
+                if ceremony.sent_by(i).is_some() {
+                    3
+                } else if ceremony.dealt_by(i).is_some() {
+                    2
+                } else {
+                    u8::from(ceremony.commitment_of(i).is_some())
+                }
+            })
+            .collect();
+        SecretFacts {
+            trustees: ceremony.trustees().iter().map(|k| Hex(*k)).collect(),
+            threshold: u8::try_from(ceremony.threshold()).unwrap_or(u8::MAX),
+            ceremony: ceremony.status(),
+            steps,
+            failed_accused: ceremony.failure().map(|(accused, _)| accused),
+            election_key: ceremony.election_key().map(|k| Hex(k.0)),
+            ballots_counted: counted,
+            ballots_superseded: superseded,
+            decryption_shares: ceremony.shared_by().into_iter().map(|i| u8::try_from(i).unwrap_or(u8::MAX)).collect(),
+        }
     }
 }
 
@@ -309,9 +376,30 @@ impl LedgerView {
     pub fn referendum(&self, id: &Hash) -> Option<&Referendum> {
         self.referendum_index.get(id).and_then(|&i| self.referendums.get(i as usize))
     }
+    /// Format 3: the election key and option count a ballot for this
+    /// referendum is proven against, once its ceremony is complete: what a
+    /// node or verifier needs to check ballot proofs off the writer's path.
+    pub fn ballot_key(&self, referendum: &Hash) -> Option<(ElectionKey, usize)> {
+        let record = self.referendum(referendum)?;
+        let key = record.secret.as_ref()?.election_key?;
+        Some((ElectionKey(key.0), record.options.len()))
+    }
     /// Districts in order of first enrolment.
     pub fn districts(&self) -> &imbl::Vector<District> {
         &self.districts
+    }
+    /// Format 3: checks the proofs of a secret ballot by `author` against
+    /// this view's election key, off the writer's path. `None` when the act
+    /// is no secret ballot, its referendum has no key yet, or a proof fails:
+    /// the rules then check (and refuse) it themselves.
+    pub fn check_ballot(&self, author: &PublicKey, payload: &Payload) -> Option<Vec<Ciphertext<Ristretto>>> {
+        let Body::BallotCast { referendum, ballot: Ballot::Secret(ballot) } = &payload.body else { return None };
+        if payload.ledger_id != self.ledger_id {
+            return None;
+        }
+        let (key, options) = self.ballot_key(referendum)?;
+        let context = BallotContext { ledger_id: &self.ledger_id, referendum, voter: author, key: &key, options };
+        ballot.verify(&context).ok()
     }
 }
 
@@ -337,6 +425,11 @@ pub struct Ledger {
     /// Format 2: nonce of the commission's and the council's last act.
     commission_nonce: Option<u64>,
     council_nonce: Option<u64>,
+    /// Format 3: each secret referendum's ceremony and encrypted count.
+    ceremonies: HashMap<u32, Ceremony>,
+    /// Format 3: nonce of each trustee's last act (trustees who are not
+    /// also the commission, the council or an enrolled voter).
+    trustee_nonces: HashMap<PublicKey, Option<u64>>,
 }
 
 fn pair(a: u32, b: u32) -> u64 {
@@ -421,6 +514,7 @@ enum NonceHolder {
     Commission,
     Council,
     Voter(u32),
+    Trustee,
 }
 
 impl Ledger {
@@ -446,7 +540,7 @@ impl Ledger {
             Version::V1 => {
                 payloads.insert(sha256(payload_bytes), ctx.position);
             }
-            Version::V2 => commission_nonce = Some(payload.nonce),
+            Version::V2 | Version::V3 => commission_nonce = Some(payload.nonce),
         }
         Ok(Self {
             view: LedgerView {
@@ -471,6 +565,8 @@ impl Ledger {
             payloads,
             commission_nonce,
             council_nonce: None,
+            ceremonies: HashMap::new(),
+            trustee_nonces: HashMap::new(),
         })
     }
 
@@ -528,7 +624,14 @@ impl Ledger {
             NonceHolder::Commission => self.commission_nonce,
             NonceHolder::Council => self.council_nonce,
             NonceHolder::Voter(i) => self.voters[i as usize].last_nonce,
+            NonceHolder::Trustee => self.trustee_nonces.get(author).copied().flatten(),
         }
+    }
+
+    /// Format 3: a secret referendum's ceremony and encrypted count.
+    pub fn ceremony(&self, referendum: &Hash) -> Option<&Ceremony> {
+        let r = self.view.referendum_index.get(referendum)?;
+        self.ceremonies.get(r)
     }
 
     fn nonce_holder(&self, author: &PublicKey) -> Option<NonceHolder> {
@@ -537,8 +640,10 @@ impl Ledger {
             Some(NonceHolder::Commission)
         } else if *author == genesis.council_key {
             Some(NonceHolder::Council)
+        } else if let Some(&i) = self.voter_index.get(author) {
+            Some(NonceHolder::Voter(i))
         } else {
-            self.voter_index.get(author).map(|&i| NonceHolder::Voter(i))
+            self.trustee_nonces.contains_key(author).then_some(NonceHolder::Trustee)
         }
     }
 
@@ -620,6 +725,20 @@ impl Ledger {
     /// Decides one act. On success the state reflects it; on rejection the
     /// state is unchanged.
     pub fn apply(&mut self, ctx: &Context, payload: &Payload, payload_bytes: &[u8]) -> Result<(), Rejection> {
+        self.apply_checked(ctx, payload, payload_bytes, None)
+    }
+
+    /// [`Ledger::apply`] for a secret ballot whose proofs were already
+    /// checked off this path, against [`LedgerView::ballot_key`] and the
+    /// entry's author: `checked` is what [`crate::secret::SecretBallot::verify`]
+    /// returned. Every other rule still runs here.
+    pub fn apply_checked(
+        &mut self,
+        ctx: &Context,
+        payload: &Payload,
+        payload_bytes: &[u8],
+        checked: Option<&[Ciphertext<Ristretto>]>,
+    ) -> Result<(), Rejection> {
         if payload.ledger_id != self.view.ledger_id {
             return Err(Rejection::WrongLedger {
                 expected: hex32(&self.view.ledger_id),
@@ -635,7 +754,7 @@ impl Ledger {
                 }
                 Some(hash)
             }
-            Version::V2 => {
+            Version::V2 | Version::V3 => {
                 if let Some(last) = self.last_nonce(&ctx.author) {
                     if payload.nonce <= last {
                         return Err(Rejection::StaleNonce { nonce: payload.nonce, last });
@@ -644,7 +763,7 @@ impl Ledger {
                 None
             }
         };
-        self.decide(ctx, payload, payload_bytes)?;
+        self.decide(ctx, payload, payload_bytes, checked)?;
         match payload_hash {
             Some(hash) => {
                 self.payloads.insert(hash, ctx.position);
@@ -653,6 +772,9 @@ impl Ledger {
                 Some(NonceHolder::Commission) => self.commission_nonce = Some(payload.nonce),
                 Some(NonceHolder::Council) => self.council_nonce = Some(payload.nonce),
                 Some(NonceHolder::Voter(i)) => self.voters[i as usize].last_nonce = Some(payload.nonce),
+                Some(NonceHolder::Trustee) => {
+                    self.trustee_nonces.insert(ctx.author, Some(payload.nonce));
+                }
                 // Every act a format 2 ledger accepts after genesis is by
                 // the commission, the council or an enrolled voter.
                 None => debug_assert!(false, "an accepted act without a nonce holder"),
@@ -663,7 +785,13 @@ impl Ledger {
     }
 
     /// The rules of each kind: checks first, then the mutation.
-    fn decide(&mut self, ctx: &Context, payload: &Payload, payload_bytes: &[u8]) -> Result<(), Rejection> {
+    fn decide(
+        &mut self,
+        ctx: &Context,
+        payload: &Payload,
+        payload_bytes: &[u8],
+        checked: Option<&[Ciphertext<Ristretto>]>,
+    ) -> Result<(), Rejection> {
         let version = self.view.version;
         let kind = payload.body.kind();
         let now = ctx.time_ms;
@@ -838,14 +966,32 @@ impl Ledger {
                     time_ms: now,
                 });
             }
-            Body::ReferendumCalled { petition, subject, question, options, opens_at_ms, closes_at_ms } => {
+            Body::ReferendumCalled { petition, subject, question, options, opens_at_ms, closes_at_ms, trustees } => {
                 self.require(ctx, kind, Role::Commission)?;
                 let p = self.petition_index_of(petition)?;
                 let rules = self.rules();
-                let status = self.petition_at(p).status(rules, now);
-                if !matches!(status, PetitionStatus::Rejected | PetitionStatus::RulingOverdue) {
+                let record = self.petition_at(p);
+                let status = record.status(rules, now);
+                // Format 3: a referendum whose ceremony failed, or never
+                // completed before voting was to open, may be called again.
+                let void = record.referendum.and_then(|r| self.view.referendum_index.get(&r)).is_some_and(|r| {
+                    let called = self.referendum_at(*r);
+                    self.ceremonies.get(r).is_some_and(|c| c.void_at(now, called.opens_at_ms))
+                });
+                let ruled = record.ruling.as_ref().is_some_and(|r| r.decision == Decision::Reject)
+                    || record.ruling_deadline_ms(rules).is_some_and(|d| now >= d);
+                if !(matches!(status, PetitionStatus::Rejected | PetitionStatus::RulingOverdue) || (void && ruled)) {
                     return Err(Rejection::ReferendumNotAllowed { petition: hex32(petition), status: status.name() });
                 }
+                let trustees = match (trustees, version >= Version::V3) {
+                    (Some(t), true) => Some(self.check_trustees(t)?),
+                    (None, false) => None,
+                    _ => {
+                        return Err(Rejection::BadTrustees {
+                            problem: "a format 3 referendum names its trustees; formats 1 and 2 name none".to_owned(),
+                        })
+                    }
+                };
                 self.check_subject(subject)?;
                 let mut texts: Vec<&str> = vec![question];
                 texts.extend(options.iter().map(String::as_str));
@@ -883,8 +1029,21 @@ impl Ledger {
                     tally: vec![0; options.len()],
                     declared: None,
                     declared_at_position: None,
+                    secret: None,
                 };
-                self.view.referendum_index.insert(ctx.entry_hash, index(self.view.referendums.len()));
+                let r = index(self.view.referendums.len());
+                let mut referendum = referendum;
+                if let Some(t) = trustees {
+                    for trustee in &t.keys {
+                        if self.nonce_holder(trustee).is_none() {
+                            self.trustee_nonces.insert(*trustee, None);
+                        }
+                    }
+                    let ceremony = Ceremony::new(ctx.entry_hash, t.keys.clone(), usize::from(t.threshold), options.len());
+                    referendum.secret = Some(SecretFacts::of(&ceremony));
+                    self.ceremonies.insert(r, ceremony);
+                }
+                self.view.referendum_index.insert(ctx.entry_hash, r);
                 self.view.referendums.push_back(referendum);
             }
             Body::BallotCast { referendum, ballot } => {
@@ -906,7 +1065,52 @@ impl Ledger {
                         time_ms: now,
                     });
                 }
-                let Ballot::Open { choice } = ballot;
+                let choice = match (ballot, self.ceremonies.contains_key(&r)) {
+                    (Ballot::Open { choice }, false) => choice,
+                    (Ballot::Secret(ballot), true) => {
+                        let ceremony = &self.ceremonies[&r];
+                        let election_key = ceremony.ballot_key()?;
+                        let invalid = |problem: String| Rejection::InvalidBallot { referendum: hex32(referendum), problem };
+                        let ciphertexts = match checked {
+                            Some(ciphertexts) => ciphertexts.to_vec(),
+                            None => {
+                                let context = BallotContext {
+                                    ledger_id: &self.view.ledger_id,
+                                    referendum,
+                                    voter: &ctx.author,
+                                    key: &election_key,
+                                    options: record.options.len(),
+                                };
+                                ballot.verify(&context).map_err(|e| invalid(e.to_string()))?
+                            }
+                        };
+                        if ciphertexts.len() != record.options.len() {
+                            return Err(invalid("the checked ballot has another number of options".to_owned()));
+                        }
+                        let first = !self.ceremonies[&r].has_ballot(voter);
+                        let ceremony = self.ceremonies.get_mut(&r).expect("checked above");
+                        ceremony.cast(voter, &ciphertexts);
+                        let facts = SecretFacts::of(ceremony);
+                        self.view.referendums.get_mut(r as usize).expect("indexed").secret = Some(facts);
+                        if first {
+                            let district = self.voters[voter as usize].district;
+                            self.district_mut(district).ballots += 1;
+                        }
+                        return Ok(());
+                    }
+                    (Ballot::Open { .. }, true) => {
+                        return Err(Rejection::InvalidBallot {
+                            referendum: hex32(referendum),
+                            problem: "a secret referendum takes secret ballots only".to_owned(),
+                        })
+                    }
+                    (Ballot::Secret(_), false) => {
+                        return Err(Rejection::InvalidBallot {
+                            referendum: hex32(referendum),
+                            problem: "an open referendum takes open ballots only".to_owned(),
+                        })
+                    }
+                };
                 if usize::from(*choice) >= record.options.len() {
                     return Err(Rejection::ChoiceOutOfRange {
                         referendum: hex32(referendum),
@@ -935,14 +1139,18 @@ impl Ledger {
                 if record.declared.is_some() {
                     return Err(Rejection::AlreadyDeclared { referendum: hex32(referendum) });
                 }
-                if *tally != record.tally {
-                    return Err(Rejection::TallyMismatch {
-                        referendum: hex32(referendum),
-                        declared: tally.clone(),
-                        computed: record.tally.clone(),
-                    });
+                match self.ceremonies.get(&r) {
+                    Some(ceremony) => ceremony.check_declared(tally)?,
+                    None if *tally != record.tally => {
+                        return Err(Rejection::TallyMismatch {
+                            referendum: hex32(referendum),
+                            declared: tally.clone(),
+                            computed: record.tally.clone(),
+                        })
+                    }
+                    None => {}
                 }
-                let computed = outcome(self.rules(), &record.tally, record.electorate);
+                let computed = outcome(self.rules(), tally, record.electorate);
                 if *declared != computed {
                     return Err(Rejection::OutcomeMismatch {
                         referendum: hex32(referendum),
@@ -953,9 +1161,94 @@ impl Ledger {
                 let record = self.view.referendums.get_mut(r as usize).expect("indexed");
                 record.declared = Some(computed);
                 record.declared_at_position = Some(ctx.position);
+                record.tally.clone_from(tally);
+            }
+            Body::TrusteeCommitted { referendum, commitment, box_key } => {
+                let r = self.ceremony_step(referendum, now)?;
+                self.ceremonies.get_mut(&r).expect("checked").commit(&ctx.author, *commitment, *box_key)?;
+                self.refresh_facts(r);
+            }
+            Body::TrusteeDealt { referendum, polynomial, proof, opening } => {
+                let r = self.ceremony_step(referendum, now)?;
+                let dealt = Dealt { polynomial: polynomial.clone(), proof: proof.clone(), opening: *opening };
+                self.ceremonies.get_mut(&r).expect("checked").deal(&ctx.author, &dealt)?;
+                self.refresh_facts(r);
+            }
+            Body::TrusteeSharesSent { referendum, shares } => {
+                let r = self.ceremony_step(referendum, now)?;
+                self.ceremonies.get_mut(&r).expect("checked").send(&ctx.author, shares)?;
+                self.refresh_facts(r);
+            }
+            Body::TrusteeComplained { referendum, accused, box_secret } => {
+                let r = self.ceremony_step(referendum, now)?;
+                self.ceremonies.get_mut(&r).expect("checked").complain(&ctx.author, *accused, box_secret)?;
+                self.refresh_facts(r);
+            }
+            Body::DecryptionShared { referendum, share } => {
+                let r = self.referendum_index_of(referendum)?;
+                let record = self.referendum_at(r);
+                if now < record.closes_at_ms {
+                    return Err(Rejection::ShareTooEarly {
+                        referendum: hex32(referendum),
+                        closes_at_ms: record.closes_at_ms,
+                    });
+                }
+                let ledger_id = self.view.ledger_id;
+                let ceremony = self.ceremonies.get_mut(&r).ok_or(Rejection::NotATrustee {
+                    referendum: hex32(referendum),
+                    key: key(&ctx.author),
+                })?;
+                ceremony.share(&ctx.author, &ledger_id, share)?;
+                self.refresh_facts(r);
             }
         }
         Ok(())
+    }
+
+    /// The referendum of a ceremony step, refused once voting has opened.
+    fn ceremony_step(&self, referendum: &Hash, now: u64) -> Result<u32, Rejection> {
+        let r = self.referendum_index_of(referendum)?;
+        let record = self.referendum_at(r);
+        if !self.ceremonies.contains_key(&r) {
+            return Err(Rejection::CeremonyStepInvalid {
+                referendum: hex32(referendum),
+                problem: "an open referendum has no key ceremony".to_owned(),
+            });
+        }
+        if now >= record.opens_at_ms {
+            return Err(Rejection::CeremonyClosed { referendum: hex32(referendum), opens_at_ms: record.opens_at_ms });
+        }
+        Ok(r)
+    }
+
+    fn refresh_facts(&mut self, r: u32) {
+        let facts = SecretFacts::of(&self.ceremonies[&r]);
+        self.view.referendums.get_mut(r as usize).expect("indexed").secret = Some(facts);
+    }
+
+    /// Format 3: trustee keys are valid Ed25519 keys, distinct, none the log
+    /// key; the decoder already bounds their number and the threshold.
+    fn check_trustees(&self, trustees: &crate::event::Trustees) -> Result<crate::event::Trustees, Rejection> {
+        let bad = |problem: String| Rejection::BadTrustees { problem };
+        let n = trustees.keys.len();
+        if !(crate::limits::TRUSTEES_MIN..=crate::limits::TRUSTEES_MAX).contains(&n) {
+            return Err(bad(format!("{n} trustees; between {} and {} are needed", crate::limits::TRUSTEES_MIN, crate::limits::TRUSTEES_MAX)));
+        }
+        let t = usize::from(trustees.threshold);
+        if t < crate::limits::TRUSTEES_MIN || t > n {
+            return Err(bad(format!("threshold {t} of {n} trustees; it must be at least 2 and at most {n}")));
+        }
+        let mut seen = HashSet::new();
+        for trustee in &trustees.keys {
+            check_key(trustee).map_err(|problem| bad(format!("trustee key {} is unfit: {problem}", Hex(*trustee))))?;
+            if !seen.insert(*trustee) {
+                return Err(bad(format!("trustee key {} is named twice", Hex(*trustee))));
+            }
+            if *trustee == self.view.genesis.log_key {
+                return Err(bad("the log key cannot be a trustee".to_owned()));
+            }
+        }
+        Ok(trustees.clone())
     }
 
     /// Supports (online or paper) are accepted while the petition collects:

@@ -323,6 +323,17 @@ impl ChainVerifier {
     /// Checks the next entry, in the order of `docs/FORMAT.md` section 7.
     /// On failure nothing changes.
     pub fn check(&mut self, prepared: &Prepared) -> Result<(), Failure> {
+        self.check_with(prepared, None)
+    }
+
+    /// [`ChainVerifier::check`] with a secret ballot's proofs checked before,
+    /// on another thread or in another Web Worker, by
+    /// [`crate::state::LedgerView::check_ballot`].
+    pub fn check_with(
+        &mut self,
+        prepared: &Prepared,
+        checked: Option<&[elastic_elgamal::Ciphertext<elastic_elgamal::group::Ristretto>]>,
+    ) -> Result<(), Failure> {
         let position = self.size();
         let fail = |reason| Failure { position, reason };
         let entry = prepared.as_ref().map_err(|reason| fail(reason.clone()))?;
@@ -369,7 +380,7 @@ impl ChainVerifier {
                 self.sequencer = Some(Sequencer::opened(ledger, entry.hash, entry.time_ms));
             }
             Some(sequencer) => {
-                sequencer.accept(&ctx, payload, entry.payload_bytes()).map_err(|r| fail(Reason::Rule(r)))?
+                sequencer.accept(&ctx, payload, entry.payload_bytes(), checked).map_err(|r| fail(Reason::Rule(r)))?
             }
         }
         Ok(())

@@ -222,6 +222,7 @@ impl World {
                     options: vec!["Yes".into(), "No".into()],
                     opens_at_ms,
                     closes_at_ms: opens_at_ms + DAY + rng.below(6 * DAY),
+                    trustees: None,
                 };
                 self.sign(&commission, body)
             }
