@@ -41,6 +41,69 @@ pub fn signature_verdicts(batch: &[u8]) -> Vec<u8> {
     lines(batch).map(signature_verdict).collect()
 }
 
+/// The election keys secret ballots are checked against off the
+/// coordinator: the ledger id and, per referendum (hex id), its key (hex)
+/// and option count. The coordinator publishes them as it learns them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BallotKeys {
+    /// The ledger id, hex.
+    pub ledger_id: String,
+    /// Referendum id → (election key, options).
+    pub keys: BTreeMap<String, (String, usize)>,
+}
+
+/// A secret ballot's proofs were not checked here (not a secret ballot, or
+/// no election key known yet): the coordinator checks them itself.
+pub const BALLOT_UNCHECKED: u8 = 0;
+/// A secret ballot whose proofs verify.
+pub const BALLOT_VALID: u8 = 1;
+/// A secret ballot whose proofs fail (the coordinator finds out why).
+pub const BALLOT_INVALID: u8 = 2;
+
+fn ballot_verdict(line: &[u8], ledger_id: &Hash, keys: &HashMap<Hash, (dauys_core::secret::ElectionKey, usize)>) -> u8 {
+    use dauys_core::event::Ballot;
+    let Ok((_, _, bytes)) = dauys_core::verify::parse_line(line) else { return BALLOT_UNCHECKED };
+    let Ok(entry) = dauys_core::Entry::decode(&bytes) else { return BALLOT_UNCHECKED };
+    let Ok(payload) = dauys_core::Payload::decode(entry.payload) else { return BALLOT_UNCHECKED };
+    let Body::BallotCast { referendum, ballot: Ballot::Secret(ballot) } = &payload.body else { return BALLOT_UNCHECKED };
+    let Some((key, options)) = keys.get(referendum) else { return BALLOT_UNCHECKED };
+    if payload.ledger_id != *ledger_id {
+        return BALLOT_UNCHECKED;
+    }
+    let context = dauys_core::secret::BallotContext {
+        ledger_id,
+        referendum,
+        voter: &entry.author,
+        key,
+        options: *options,
+    };
+    if ballot.verify(&context).is_ok() {
+        BALLOT_VALID
+    } else {
+        BALLOT_INVALID
+    }
+}
+
+/// Secret ballots' verdicts, one byte per line of `batch`
+/// ([`BALLOT_UNCHECKED`], [`BALLOT_VALID`], [`BALLOT_INVALID`]), against the
+/// keys in `keys_json` ([`BallotKeys`]). Pure: safe to run in any worker.
+pub fn ballot_verdicts(batch: &[u8], keys_json: &str) -> Vec<u8> {
+    let parsed: BallotKeys = serde_json::from_str(keys_json).unwrap_or_default();
+    let Ok(ledger_id) = dauys_core::hexser::parse::<32>(&parsed.ledger_id) else {
+        return vec![BALLOT_UNCHECKED; lines(batch).count()];
+    };
+    let keys: HashMap<Hash, (dauys_core::secret::ElectionKey, usize)> = parsed
+        .keys
+        .iter()
+        .filter_map(|(id, (key, options))| {
+            let id = dauys_core::hexser::parse::<32>(id).ok()?;
+            let key = dauys_core::hexser::parse::<32>(key).ok()?;
+            Some((id, (dauys_core::secret::ElectionKey(key), *options)))
+        })
+        .collect();
+    lines(batch).map(|line| ballot_verdict(line, &ledger_id, &keys)).collect()
+}
+
 /// One act found by "find my act".
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Act {
@@ -248,11 +311,43 @@ impl Session {
         self.index.targets.push(target);
     }
 
+    /// The election keys known so far ([`BallotKeys`] as JSON).
+    pub fn ballot_keys(&self) -> String {
+        let mut keys = BallotKeys::default();
+        if let Some(ledger) = self.chain.ledger() {
+            keys.ledger_id = hex::encode(ledger.ledger_id());
+            let view = ledger.view();
+            for r in view.referendums() {
+                if let Some((key, options)) = view.ballot_key(&r.id) {
+                    keys.keys.insert(hex::encode(r.id), (hex::encode(key.0), options));
+                }
+            }
+        }
+        serde_json::to_string(&keys).unwrap_or_default()
+    }
+
     fn check(&mut self, prepared: Prepared) -> Result<(), Failure> {
+        self.check_with(prepared, false)
+    }
+
+    /// Checks one entry; `ballot_checked` says a worker verified its secret
+    /// ballot's proofs against the key the rules will use.
+    fn check_with(&mut self, prepared: Prepared, ballot_checked: bool) -> Result<(), Failure> {
         if let Some(failure) = &self.failure {
             return Err(failure.clone());
         }
-        match self.chain.check(&prepared) {
+        let checked = ballot_checked
+            .then(|| {
+                let entry = prepared.as_ref().ok()?;
+                match &entry.payload.as_ref().ok()?.body {
+                    Body::BallotCast { ballot: dauys_core::event::Ballot::Secret(ballot), .. } => {
+                        ballot.ciphertexts_unchecked().ok()
+                    }
+                    _ => None,
+                }
+            })
+            .flatten();
+        match self.chain.check_with(&prepared, checked.as_deref()) {
             Ok(()) => {
                 self.record(&prepared);
                 if let Ok(entry) = &prepared {
@@ -296,13 +391,15 @@ impl Session {
     }
 
     /// Checks a batch of whole lines with verdicts computed by
-    /// [`signature_verdicts`] (one byte per line, same order).
-    pub fn check_batch(&mut self, batch: &[u8], verdicts: &[u8]) -> Result<(), Failure> {
+    /// [`signature_verdicts`] and [`ballot_verdicts`] (one byte per line,
+    /// same order; `ballots` may be empty).
+    pub fn check_batch(&mut self, batch: &[u8], verdicts: &[u8], ballots: &[u8]) -> Result<(), Failure> {
         self.bytes += batch.len() as u64;
         for (i, line) in lines(batch).enumerate() {
             let verdict = verdicts.get(i).map(|&b| SignatureError::from_byte(b));
             // A missing verdict means the caller lost one: check it here.
-            self.check(prepare_line_with(line, verdict))?;
+            let ballot_checked = ballots.get(i) == Some(&BALLOT_VALID);
+            self.check_with(prepare_line_with(line, verdict), ballot_checked)?;
         }
         Ok(())
     }
@@ -589,6 +686,12 @@ pub fn check_signatures(batch: &[u8]) -> Vec<u8> {
 /// Checks a signed head (the JSON of `GET /v1/head`) against the log key
 /// published in genesis (hex): `true` only if the signature verifies under
 /// the strict rule.
+/// [`ballot_verdicts`] for JavaScript.
+#[wasm_bindgen(js_name = checkBallots)]
+pub fn check_ballots(batch: &[u8], keys: &str) -> Vec<u8> {
+    ballot_verdicts(batch, keys)
+}
+
 #[wasm_bindgen(js_name = checkHead)]
 pub fn check_head(head_json: &str, log_key_hex: &str) -> bool {
     head_signature_valid(head_json, log_key_hex)
@@ -661,10 +764,16 @@ impl Verifier {
     pub fn feed(&mut self, chunk: &[u8]) -> Result<(), JsValue> {
         self.session.feed(chunk).map_err(|f| js_error(&f))
     }
-    /// Checks whole lines with verdicts from `checkSignatures`.
+    /// Checks whole lines with verdicts from `checkSignatures` and
+    /// `checkBallots` (possibly empty).
     #[wasm_bindgen(js_name = checkBatch)]
-    pub fn check_batch(&mut self, batch: &[u8], verdicts: &[u8]) -> Result<(), JsValue> {
-        self.session.check_batch(batch, verdicts).map_err(|f| js_error(&f))
+    pub fn check_batch(&mut self, batch: &[u8], verdicts: &[u8], ballots: &[u8]) -> Result<(), JsValue> {
+        self.session.check_batch(batch, verdicts, ballots).map_err(|f| js_error(&f))
+    }
+    /// The election keys known so far, for `checkBallots` in other workers.
+    #[wasm_bindgen(js_name = ballotKeys)]
+    pub fn ballot_keys(&self) -> String {
+        self.session.ballot_keys()
     }
     /// Reports `partial` bytes left without a final newline.
     pub fn truncated(&mut self, partial: f64) -> JsValue {

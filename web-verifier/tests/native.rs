@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use dauys_web_verifier::{signature_verdicts, Session};
+use dauys_web_verifier::{ballot_verdicts, signature_verdicts, Session};
 
 fn fixtures() -> Vec<(String, Vec<u8>)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
@@ -35,7 +35,9 @@ fn worker_path(export: &[u8], chunk: usize) -> Result<u64, (u64, &'static str)> 
         if let Some(end) = pending.iter().rposition(|&b| b == b'\n') {
             let batch: Vec<u8> = pending.drain(..=end).collect();
             let verdicts = signature_verdicts(&batch);
-            if let Err(f) = session.check_batch(&batch, &verdicts) {
+            // As the page does: the keys known before the batch, to workers.
+            let ballots = ballot_verdicts(&batch, &session.ballot_keys());
+            if let Err(f) = session.check_batch(&batch, &verdicts, &ballots) {
                 return Err((f.position, f.reason.code()));
             }
         }

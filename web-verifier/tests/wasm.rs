@@ -5,7 +5,7 @@
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
-use dauys_web_verifier::{check_signatures, Verifier};
+use dauys_web_verifier::{check_ballots, check_signatures, Verifier};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -30,8 +30,39 @@ fn valid_ledger_verifies_inline_and_by_batch() {
     let verdicts = check_signatures(VALID);
     assert_eq!(verdicts.len(), 53);
     assert!(verdicts.iter().all(|&v| v == 0));
-    batched.check_batch(VALID, &verdicts).unwrap();
+    batched.check_batch(VALID, &verdicts, &[]).unwrap();
     assert_eq!(batched.finish().unwrap(), inline.finish().unwrap());
+}
+
+const SECRET: &[u8] = include_bytes!("../../fixtures/v3/valid.jsonl");
+const COPIED: &[u8] = include_bytes!("../../fixtures/v3/tampered/ballot_copied.jsonl");
+
+#[wasm_bindgen_test]
+fn secret_ballots_are_checked_in_workers_and_the_coordinator_agrees() {
+    // All at once, as if no worker knew a key: the coordinator checks every proof.
+    let mut alone = Verifier::new();
+    alone.check_batch(SECRET, &check_signatures(SECRET), &[]).unwrap();
+    // In two halves: the second half's ballots are checked "in a worker"
+    // against the keys the coordinator learned from the first half.
+    let cut = SECRET.len() / 2 + SECRET[SECRET.len() / 2..].iter().position(|&b| b == b'\n').unwrap() + 1;
+    let (first, second) = SECRET.split_at(cut);
+    let mut split = Verifier::new();
+    split.check_batch(first, &check_signatures(first), &[]).unwrap();
+    let ballots = check_ballots(second, &split.ballot_keys());
+    assert!(ballots.iter().filter(|&&b| b == 1).count() >= 10, "{ballots:?}");
+    split.check_batch(second, &check_signatures(second), &ballots).unwrap();
+    let summary: serde_json::Value = serde_json::from_str(&split.finish().unwrap()).unwrap();
+    assert_eq!(summary, serde_json::from_str::<serde_json::Value>(&alone.finish().unwrap()).unwrap());
+    assert_eq!(summary["referendums"][0]["tally"], serde_json::json!([14, 6]));
+    // A copied ballot: the worker says invalid, the coordinator names it.
+    let cut = COPIED.len() / 2 + COPIED[COPIED.len() / 2..].iter().position(|&b| b == b'\n').unwrap() + 1;
+    let (first, second) = COPIED.split_at(cut);
+    let mut copied = Verifier::new();
+    copied.check_batch(first, &check_signatures(first), &[]).unwrap();
+    let ballots = check_ballots(second, &copied.ballot_keys());
+    assert!(ballots.contains(&2), "{ballots:?}");
+    let error = copied.check_batch(second, &check_signatures(second), &ballots).unwrap_err();
+    assert_eq!(reflect_get(&error, "code").as_string().as_deref(), Some("invalid_ballot"));
 }
 
 #[wasm_bindgen_test]
@@ -39,7 +70,7 @@ fn forged_signature_is_a_js_error_with_code_and_position() {
     let mut verifier = Verifier::new();
     let verdicts = check_signatures(FORGED);
     assert_eq!(verdicts[14], 1);
-    let error = verifier.check_batch(FORGED, &verdicts).unwrap_err();
+    let error = verifier.check_batch(FORGED, &verdicts, &[]).unwrap_err();
     assert_eq!(reflect_get(&error, "code").as_string().as_deref(), Some("bad_signature"));
     assert_eq!(reflect_get(&error, "position").as_f64(), Some(14.0));
     assert!(verifier.finish().is_err(), "a failed verifier stays failed");

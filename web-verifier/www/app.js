@@ -327,13 +327,20 @@
     let overlong = false;
     let pending = new Uint8Array(0);
     let nextId = 0, nextToCheck = 0, bytesRead = 0, free = signers.slice();
+    let ballotKeys = null;
     const signed = new Map();
     const waiters = [];
     let done = false;
     const finished = new Promise((resolve) => {
       coordinator.onmessage = (e) => {
         const m = e.data;
-        if (m.type === "progress") { state.entries = m.entries; progress(bytesRead, source.total); }
+        if (m.type === "progress") {
+          state.entries = m.entries;
+          // Election keys learned so far: workers check the next batches'
+          // secret ballots against them.
+          if (m.keys && m.keys.indexOf('"keys":{}') < 0) ballotKeys = m.keys;
+          progress(bytesRead, source.total);
+        }
         else if (m.type === "done" || m.type === "failed" || m.type === "error") { if (!done) { done = true; resolve(m); } }
         else if (m.type === "found") showFound(m.acts);
         else if (m.type === "headChecked") { state.head.ok = m.ok; render(); }
@@ -351,7 +358,8 @@
       free.push(s);
       while (signed.has(nextToCheck)) {
         const r = signed.get(nextToCheck); signed.delete(nextToCheck);
-        coordinator.postMessage({ type: "check", id: r.id, batch: r.batch, verdicts: r.verdicts }, [r.batch.buffer, r.verdicts.buffer]);
+        coordinator.postMessage({ type: "check", id: r.id, batch: r.batch, verdicts: r.verdicts, ballots: r.ballots },
+          [r.batch.buffer, r.verdicts.buffer, r.ballots.buffer]);
         nextToCheck++;
       }
       const w = waiters.shift(); if (w) w();
@@ -359,7 +367,7 @@
     const send = async (batch) => {
       while (free.length === 0) await new Promise((r) => waiters.push(r));
       const worker = free.shift();
-      worker.postMessage({ type: "sign", id: nextId++, batch }, [batch.buffer]);
+      worker.postMessage({ type: "sign", id: nextId++, batch, keys: ballotKeys }, [batch.buffer]);
     };
     try {
       // Chunks are gathered until a batch is full, then joined once and cut

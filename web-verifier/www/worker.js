@@ -1,8 +1,11 @@
 // dauys verification worker. Runs after the wasm-bindgen glue (no-modules
 // target) in a Blob worker. Two roles:
-//  - "signatures": checkSignatures(batch) -> one verdict byte per line;
+//  - "signatures": checkSignatures(batch) -> one verdict byte per line, and
+//    checkBallots(batch, keys) -> one byte per line for secret ballots whose
+//    proofs it checked against the election keys the coordinator published;
 //  - "coordinator": the rule core, strictly in order, over batches and the
-//    verdicts the signature workers computed.
+//    verdicts the signature workers computed; it publishes the election keys
+//    it learns with each progress report.
 "use strict";
 let role = null;
 let verifier = null;
@@ -17,10 +20,12 @@ self.onmessage = (event) => {
       self.postMessage({ type: "ready" });
     } else if (msg.type === "sign") {
       const verdicts = wasm_bindgen.checkSignatures(msg.batch);
-      self.postMessage({ type: "signed", id: msg.id, batch: msg.batch, verdicts }, [msg.batch.buffer, verdicts.buffer]);
+      const ballots = msg.keys ? wasm_bindgen.checkBallots(msg.batch, msg.keys) : new Uint8Array(0);
+      self.postMessage({ type: "signed", id: msg.id, batch: msg.batch, verdicts, ballots },
+        [msg.batch.buffer, verdicts.buffer, ballots.buffer]);
     } else if (msg.type === "check") {
-      verifier.checkBatch(msg.batch, msg.verdicts);
-      self.postMessage({ type: "progress", id: msg.id, entries: verifier.entries() });
+      verifier.checkBatch(msg.batch, msg.verdicts, msg.ballots || new Uint8Array(0));
+      self.postMessage({ type: "progress", id: msg.id, entries: verifier.entries(), keys: verifier.ballotKeys() });
     } else if (msg.type === "finish") {
       let summary;
       if (msg.partial > 0) throw verifier.truncated(msg.partial);

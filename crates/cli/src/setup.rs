@@ -209,6 +209,9 @@ pub fn demo(
         for n in 0..dauys_fixtures::VILLAGE_VOTERS {
             write_key(&keys.join(format!("voter-{n}.key")), &dauys_fixtures::voter(n))?;
         }
+        for (n, trustee) in dauys_fixtures::village_trustees().iter().enumerate() {
+            write_key(&keys.join(format!("trustee-{n}.key")), trustee)?;
+        }
     }
     let banner = format!(
         "demo ledger in {}\ndemo keys (not secret!) in {}\nopen the URL above in a browser to verify the ledger",

@@ -165,6 +165,33 @@ fn print_summary(summary: &Summary) {
     }
     println!("\nreferendums ({}):", summary.referendums.len());
     for r in &summary.referendums {
+        let sealed = r.referendum.secret.is_some() && r.referendum.declared.is_none();
+        if sealed {
+            println!(
+                "  #{:<5} {:<9} {} — {} ballots counted, encrypted until the trustees decrypt (electorate {})",
+                r.referendum.position,
+                r.phase,
+                r.referendum.question,
+                r.ballots,
+                r.referendum.electorate,
+            );
+        }
+        if let Some(secret) = &r.referendum.secret {
+            let shares: Vec<String> = secret.decryption_shares.iter().map(u8::to_string).collect();
+            println!(
+                "         secret ballot: {} trustees, any {} decrypt; key ceremony {}{}; {} ballots counted, {} superseded by a re-vote; decryption shares from trustees [{}]",
+                secret.trustees.len(),
+                secret.threshold,
+                secret.ceremony.name(),
+                secret.failed_accused.map(|a| format!(" (trustee {a} sent a bad share)")).unwrap_or_default(),
+                secret.ballots_counted,
+                secret.ballots_superseded,
+                shares.join(", "),
+            );
+            if sealed {
+                continue;
+            }
+        }
         let tally: Vec<String> =
             r.referendum.options.iter().zip(&r.referendum.tally).map(|(o, n)| format!("{o} {n}")).collect();
         println!(

@@ -54,44 +54,77 @@ fn petition_to_declared_referendum_through_the_cli() {
         "--reasons",
         "No staff on Sundays.",
     ]);
-    // Generous margins: the early ballot must land before opening, all five
-    // ballots inside the window, even on a loaded machine.
-    let opens = dauys_node::now_ms() + 3_000;
-    let called = receipt(&dauys_ok(&[
-        "referendum",
-        "call",
-        "--node",
-        url,
-        "--key",
-        s(&ledger.commission),
-        &petition,
-        "--subject",
-        "culture",
-        "--question",
-        "Open the library on Sundays?",
-        "--opens-at-ms",
-        &opens.to_string(),
-        "--window-ms",
-        "5000",
-    ]));
-    let referendum = called["entry_hash"].as_str().unwrap().to_owned();
+    // Three trustees, any two of whom decrypt. Generous margins: the
+    // ceremony and the early ballot must land before opening, all ballots
+    // inside the window, even on a loaded machine.
+    let trustees: Vec<_> = (0..3).map(|n| keygen(ledger.dir.path(), &format!("trustee-{n}"))).collect();
+    let opens = dauys_node::now_ms() + 12_000;
+    let mut call = vec![
+        "referendum".to_owned(),
+        "call".into(),
+        "--node".into(),
+        url.into(),
+        "--key".into(),
+        s(&ledger.commission).into(),
+        petition.clone(),
+        "--subject".into(),
+        "culture".into(),
+        "--question".into(),
+        "Open the library on Sundays?".into(),
+        "--opens-at-ms".into(),
+        opens.to_string(),
+        "--window-ms".into(),
+        "6000".into(),
+        "--threshold".into(),
+        "2".into(),
+    ];
+    for (_, public) in &trustees {
+        call.extend(["--trustee".to_owned(), public.clone()]);
+    }
+    let call: Vec<&str> = call.iter().map(String::as_str).collect();
+    let referendum = receipt(&dauys_ok(&call))["entry_hash"].as_str().unwrap().to_owned();
+    // Before the ceremony there is no key to encrypt to: the CLI says so.
+    let keyless = dauys(&["ballot", "cast", "--node", url, "--key", s(&ledger.voters[0].0), &referendum, "0"]);
+    assert_eq!(keyless.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&keyless.stderr).contains("ceremony is not complete"));
+    // The key ceremony: each trustee runs the same command until complete.
+    for round in 0..3 {
+        for (key, _) in &trustees {
+            let out = dauys(&["trustee", "ceremony", "--node", url, "--key", s(key), &referendum]);
+            assert!(out.status.success(), "round {round}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+    }
+    let called = node.get(&format!("/v1/referendums/{referendum}"));
+    assert_eq!(called["secret"]["ceremony"], "complete", "{called}");
+    assert_eq!(called["secret"]["election_key"].as_str().unwrap().len(), 64);
     // Before the window opens a ballot is refused, and nothing changes.
     let before = node.size();
     let early = dauys(&["ballot", "cast", "--node", url, "--key", s(&ledger.voters[0].0), &referendum, "0"]);
-    assert_eq!(early.status.code(), Some(1));
+    assert_eq!(early.status.code(), Some(1), "{}", String::from_utf8_lossy(&early.stderr));
     assert!(String::from_utf8_lossy(&early.stderr).contains("ballot_outside_window"));
     assert_eq!(node.size(), before);
     std::thread::sleep(std::time::Duration::from_millis(opens.saturating_sub(dauys_node::now_ms()) + 100));
+    // Voter 3 first votes yes, then changes their mind: the later ballot counts.
+    dauys_ok(&["ballot", "cast", "--node", url, "--key", s(&ledger.voters[3].0), &referendum, "0"]);
     for (n, (key, _)) in ledger.voters.iter().enumerate() {
         let choice = if n < 3 { "0" } else { "1" };
         dauys_ok(&["ballot", "cast", "--node", url, "--key", s(key), &referendum, choice]);
     }
-    std::thread::sleep(std::time::Duration::from_millis(opens + 5_100 - dauys_node::now_ms().min(opens + 5_100)));
+    let counting = node.get(&format!("/v1/referendums/{referendum}"));
+    assert_eq!(counting["secret"]["ballots_counted"], 5);
+    assert_eq!(counting["secret"]["ballots_superseded"], 1);
+    std::thread::sleep(std::time::Duration::from_millis(opens + 6_100 - dauys_node::now_ms().min(opens + 6_100)));
+    // With one trustee's share the tally cannot be declared; trustee 1 stays away.
+    dauys_ok(&["trustee", "decrypt", "--node", url, "--key", s(&trustees[0].0), &referendum]);
+    let short = dauys(&["referendum", "declare", "--node", url, "--key", s(&ledger.commission), &referendum]);
+    assert_eq!(short.status.code(), Some(2), "{}", String::from_utf8_lossy(&short.stderr));
+    dauys_ok(&["trustee", "decrypt", "--node", url, "--key", s(&trustees[2].0), &referendum]);
     dauys_ok(&["referendum", "declare", "--node", url, "--key", s(&ledger.commission), &referendum]);
 
     let declared = node.get(&format!("/v1/referendums/{referendum}"));
     assert_eq!(declared["tally"], serde_json::json!([3, 2]));
     assert_eq!(declared["declared"], "approved");
+    assert_eq!(declared["secret"]["decryption_shares"], serde_json::json!([0, 2]));
 
     let export = ledger.dir.path().join("export.jsonl");
     dauys_ok(&["export", url, "--out", s(&export)]);
@@ -142,10 +175,13 @@ fn demo_serves_a_verified_ledger_and_the_page() {
     assert_eq!(page.status(), 200);
     assert!(page.into_string().unwrap().contains("dauys"));
     let out = dauys_ok(&["verify", &node.url]);
-    assert!(out.starts_with("VALID: 53 entries"), "{out}");
-    assert!(out.contains("ok: checkpoint root: equals the tree over the first 53 entries"), "{out}");
+    assert!(out.starts_with("VALID: 65 entries"), "{out}");
+    assert!(out.contains("ok: checkpoint root: equals the tree over the first 65 entries"), "{out}");
+    // The demo's referendum is secret: 2 of 3 trustees decrypted, one voter re-voted.
+    assert!(out.contains("secret ballot: 3 trustees, any 2 decrypt; key ceremony complete; 20 ballots counted, 1 superseded by a re-vote; decryption shares from trustees [0, 2]"), "{out}");
+    assert!(out.contains("Yes 14, No 6"), "{out}");
     let checkpoint = ureq::get(&format!("{}/tlog/checkpoint", node.url)).call().unwrap().into_string().unwrap();
-    assert!(checkpoint.starts_with("demo.dauys.invalid/") && checkpoint.lines().nth(1) == Some("53"), "{checkpoint}");
+    assert!(checkpoint.starts_with("demo.dauys.invalid/") && checkpoint.lines().nth(1) == Some("65"), "{checkpoint}");
     // A format 2 node signs checkpoints, not heads.
     assert_eq!(ureq::get(&format!("{}/v1/head", node.url)).call().unwrap_err().kind(), ureq::ErrorKind::HTTP);
     let metrics = ureq::get(&format!("{}/metrics", node.url)).call().unwrap().into_string().unwrap();

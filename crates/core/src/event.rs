@@ -37,7 +37,7 @@ pub enum Version {
 
 impl Version {
     /// The version new ledgers are written in.
-    pub const LATEST: Version = Version::V2;
+    pub const LATEST: Version = Version::V3;
 
     /// The version for its number.
     pub fn from_u16(number: u16) -> Option<Self> {

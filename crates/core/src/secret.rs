@@ -365,6 +365,12 @@ impl SecretBallot {
         Ok(ciphertexts)
     }
 
+    /// The ciphertexts, without checking any proof: for a caller whose
+    /// proofs were checked elsewhere (another thread, another Web Worker).
+    pub fn ciphertexts_unchecked(&self) -> Result<Vec<Ciphertext>, SecretError> {
+        self.options.iter().map(|(c, _)| ciphertext(c)).collect()
+    }
+
     /// The ballot's bytes: per option its ciphertext then its proof, then
     /// the sum proof (the option count is the referendum's, written before).
     pub fn to_bytes(&self) -> Vec<u8> {

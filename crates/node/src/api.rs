@@ -22,6 +22,8 @@ use axum::{Json, Router};
 use base64::Engine as _;
 use dauys_core::summary::{petition_view, referendum_view};
 use dauys_core::verify::export_line;
+use dauys_core::event::{Ballot, Body};
+use dauys_core::secret::BallotContext;
 use dauys_core::{
     crypto, sha256, Entry, Hash, Keypair, Payload, Rejection, SequenceError, Sequencer, SignedHead, Submission,
 };
@@ -461,10 +463,42 @@ async fn submit(State(shared): State<Arc<Shared>>, request: Request) -> Response
             return problem(status, code, message);
         }
     };
+    // A secret ballot's proofs are checked here, on a blocking thread,
+    // against the published snapshot's election key: never on the writer.
+    // A ballot whose proofs fail is refused without reaching the writer.
+    let mut checked = None;
+    if let Body::BallotCast { referendum, ballot: Ballot::Secret(ballot) } = &payload.body {
+        let snapshot = shared.snapshot();
+        if let Some((key, options)) = snapshot.view.ballot_key(referendum) {
+            let (ballot, referendum, ledger_id, author) =
+                (ballot.clone(), *referendum, *snapshot.view.ledger_id(), submission.author);
+            let verdict = tokio::task::spawn_blocking(move || {
+                let context = BallotContext { ledger_id: &ledger_id, referendum: &referendum, voter: &author, key: &key, options };
+                ballot.verify(&context)
+            })
+            .await;
+            match verdict {
+                Ok(Ok(ciphertexts)) if payload.ledger_id == ledger_id => checked = Some(ciphertexts),
+                Ok(Err(problem)) if payload.ledger_id == ledger_id => {
+                    let rejection = Rejection::InvalidBallot {
+                        referendum: dauys_core::hexser::Hex(referendum),
+                        problem: problem.to_string(),
+                    };
+                    shared.metrics.rejections.get_or_create(&metrics::Code { code: rejection.code().to_owned() }).inc();
+                    return refusal(&rejection);
+                }
+                _ => {}
+            }
+        }
+    }
     let (reply, answer) = oneshot::channel();
     let payload_bytes = submission.payload.len();
-    let job =
-        Job { act: Act { submission: submission.clone(), payload }, payload_bytes, enqueued: Instant::now(), reply };
+    let job = Job {
+        act: Act { submission: submission.clone(), payload, checked },
+        payload_bytes,
+        enqueued: Instant::now(),
+        reply,
+    };
     if shared.queue.try_send(Command::Act(Box::new(job))).is_err() {
         return problem(StatusCode::SERVICE_UNAVAILABLE, "queue_full", "the node is busy; retry shortly");
     }

@@ -126,7 +126,7 @@ impl World {
         let nonce = self.nonces.entry(author.public()).or_insert(1);
         *nonce += 1;
         let payload = Payload { version: Version::V2, ledger_id: self.ledger_id, nonce: *nonce, body };
-        Act { submission: Submission::sign(author, &payload), payload }
+        Act { submission: Submission::sign(author, &payload), payload, checked: None }
     }
 
     fn genesis(&mut self) -> Act {
@@ -248,7 +248,7 @@ impl World {
                 n if n > 0 && rng.chance(1, 2) => {
                     let submission = self.replayable[rng.index(n)].clone();
                     let payload = Payload::decode(&submission.payload).expect("own acts decode");
-                    Act { submission, payload }
+                    Act { submission, payload, checked: None }
                 }
                 _ => {
                     let outsider = Keypair::from_seed(&self.outsider.seed());

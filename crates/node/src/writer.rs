@@ -75,6 +75,9 @@ pub struct Act {
     pub submission: Submission,
     /// Its payload, decoded.
     pub payload: Payload,
+    /// A secret ballot's ciphertexts, its proofs already checked off the
+    /// writer's path (see `LedgerView::check_ballot`).
+    pub checked: Option<Vec<dauys_core::secret::Ciphertext>>,
 }
 
 /// What became of one act.
@@ -201,7 +204,7 @@ impl<J: Journal, C: Clock> Writer<J, C> {
         let mut appends = Vec::new();
         for act in acts {
             let now = self.clock.now_ms();
-            match self.sequencer.sequence(&act.submission, &act.payload, now) {
+            match self.sequencer.sequence_checked(&act.submission, &act.payload, now, act.checked.as_deref()) {
                 Ok(placed) => {
                     outcomes.push(Outcome::Accepted {
                         position: placed.position,
