@@ -70,6 +70,13 @@ test("the page served by the demo node verifies the ledger with the counts of `d
   assert.equal(Number(await page.getAttribute("#checkpoint", "data-size")), cli.summary.size);
   assert.equal(await page.locator("#petitions .item").count(), cli.summary.petitions.length);
   assert.equal(await page.locator("#referendums svg").count(), cli.summary.referendums.length);
+  // The demo's referendum is secret: the page shows the trustees, who
+  // decrypted and who did not, and the re-vote, from its own replay.
+  const secret = await page.textContent("#referendums .secret");
+  assert.match(secret, /3 trustees, any 2 of 3 decrypt/, secret);
+  assert.match(secret, /key ceremony: complete/, secret);
+  assert.match(secret, /20 ballots counted \(one per voter\) · 1 replaced by a later ballot/, secret);
+  assert.match(secret, /decrypted by trustees #0, #2; 2 needed; did not decrypt: #1/, secret);
   await page.screenshot({ path: join(artifacts, "valid-en.png"), fullPage: true });
   assert.deepEqual(errors, []);
   await page.close();
@@ -101,6 +108,25 @@ test("find my act lists a voter's support", async () => {
   await page.waitForSelector("#found li");
   assert.match(await page.textContent("#found"), /petition_supported/);
   assert.match(await page.textContent("#found"), /Keep the village library open on Sundays/); // what it supports, by title
+  await page.close();
+});
+
+test("find my act says which of a re-voter's secret ballots counts", async () => {
+  const page = await browser.newPage();
+  await page.goto(url + "/");
+  await verdictOf(page);
+  // Line 44 of the format 3 village is voter 27's first ballot; line 45 their second.
+  const line = readFileSync(join(fixtures, "v3", "valid.jsonl"), "utf8").split("\n")[44];
+  const entry = Buffer.from(JSON.parse(line).entry, "base64");
+  const author = entry.subarray(8 + 2 + 8 + 32 + 8, 8 + 2 + 8 + 32 + 8 + 32).toString("hex");
+  await page.fill("#find", author);
+  await page.click("#find-form button");
+  await page.waitForSelector("#found li");
+  const items = await page.locator("#found li").allTextContents();
+  const ballots = items.filter((text) => text.includes("ballot_cast"));
+  assert.equal(ballots.length, 2, items.join("\n"));
+  assert.match(ballots[0], /replaced by your later ballot: not counted/);
+  assert.match(ballots[1], /counts ✓/);
   await page.close();
 });
 

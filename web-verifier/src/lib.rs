@@ -117,7 +117,8 @@ pub struct Act {
     pub author: String,
     /// The petition or referendum it concerns, if any.
     pub target: Option<String>,
-    /// A sentence about whether and how it counts.
+    /// Whether it counts: false for a ballot replaced by a later ballot of
+    /// the same voter in the same referendum (format 3's re-voting).
     pub counts: bool,
 }
 
@@ -439,6 +440,20 @@ impl Session {
         self.chain.size()
     }
 
+    /// Whether the act at `position` is a ballot that a later ballot of the
+    /// same voter in the same referendum replaced (format 3: only the last
+    /// one counts; formats 1 and 2 refuse a second ballot).
+    fn superseded(&self, position: usize) -> bool {
+        let ballot = EventKind::BallotCast as u8;
+        if self.index.kinds[position] != ballot {
+            return false;
+        }
+        let (author, target) = (self.index.authors[position], self.index.targets[position]);
+        (position + 1..self.index.kinds.len()).any(|later| {
+            self.index.kinds[later] == ballot && self.index.authors[later] == author && self.index.targets[later] == target
+        })
+    }
+
     /// Acts by a public key or with an entry hash (hex), at most 200.
     pub fn find(&self, query: &str) -> Vec<Act> {
         let Ok(needle) = dauys_core::hexser::parse::<32>(query.trim()) else { return Vec::new() };
@@ -453,7 +468,7 @@ impl Session {
                     kind: EventKind::from_tag(self.index.kinds[position]).map_or("unknown", EventKind::name),
                     author: hex::encode(self.index.author_keys[author as usize]),
                     target: self.index.target_keys.get(self.index.targets[position] as usize).map(hex::encode),
-                    counts: true,
+                    counts: !self.superseded(position),
                 });
                 if out.len() >= 200 {
                     break;
@@ -683,15 +698,15 @@ pub fn check_signatures(batch: &[u8]) -> Vec<u8> {
     signature_verdicts(batch)
 }
 
-/// Checks a signed head (the JSON of `GET /v1/head`) against the log key
-/// published in genesis (hex): `true` only if the signature verifies under
-/// the strict rule.
 /// [`ballot_verdicts`] for JavaScript.
 #[wasm_bindgen(js_name = checkBallots)]
 pub fn check_ballots(batch: &[u8], keys: &str) -> Vec<u8> {
     ballot_verdicts(batch, keys)
 }
 
+/// Checks a signed head (the JSON of `GET /v1/head`) against the log key
+/// published in genesis (hex): `true` only if the signature verifies under
+/// the strict rule.
 #[wasm_bindgen(js_name = checkHead)]
 pub fn check_head(head_json: &str, log_key_hex: &str) -> bool {
     head_signature_valid(head_json, log_key_hex)

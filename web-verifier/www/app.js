@@ -46,6 +46,11 @@
       status: { collecting: "collecting", lapsed: "lapsed", withdrawn: "withdrawn", awaiting_ruling: "awaiting ruling",
         ruling_overdue: "ruling overdue", accepted: "accepted by council", rejected: "rejected by council", in_referendum: "in referendum" },
       phase: { scheduled: "scheduled", open: "voting open", closed: "closed", declared: "declared" },
+      secretBallot: "Secret ballot", trusteesWord: "trustees", anyDecrypt: "any {k} of {n} decrypt the sum, never one ballot", ceremonyWord: "key ceremony",
+      ceremony: { committing: "trustees committing", dealing: "trustees dealing", sharing: "trustees exchanging shares", complete: "complete", failed: "failed" },
+      counted: "ballots counted (one per voter)", superseded: "replaced by a later ballot (re-vote)", sealed: "The count stays encrypted until the trustees decrypt the sum after voting closes.",
+      decryptedBy: "decrypted by trustees {list}; {k} needed", absentTrustees: "did not decrypt: {list}", supersededAct: "replaced by your later ballot: not counted", failedBy: "trustee {a} was shown to have sent a bad share",
+      secretNote: "Who voted is public, as in a polling station's register; how they voted is not.",
       reasons: {
         bad_signature: "a signature does not verify: the entry was forged or edited",
         broken_link: "the link to the previous entry is broken: history was edited, dropped or reordered",
@@ -57,6 +62,11 @@
         screened_text: "screened text without the commission's admission", tally_mismatch: "the declared result differs from the ballots",
         outside_signing_period: "a support after the signing period", ruling_before_threshold: "a ruling before the threshold was reached",
         wrong_role: "an act by the wrong authority", ballot_outside_window: "a ballot outside the voting window", bad_genesis: "the first entry (the rules) is invalid",
+        invalid_ballot: "a secret ballot whose proofs fail (forged, copied from another voter, or encrypted to the wrong key)",
+        ceremony_incomplete: "a ballot before the trustees' key ceremony was complete", ceremony_failed: "an act on a referendum whose key ceremony failed",
+        invalid_decryption_share: "a trustee's decryption share whose proof fails", not_a_trustee: "a ceremony step or decryption share by someone who is not a trustee",
+        too_few_shares: "a result declared with fewer decryption shares than the threshold", commitment_mismatch: "a trustee's polynomial that does not match its commitment",
+        ceremony_step_invalid: "an invalid step of the key ceremony", ceremony_out_of_order: "a key ceremony step out of order",
       },
     },
     ru: {
@@ -98,6 +108,11 @@
       status: { collecting: "сбор подписей", lapsed: "срок истёк", withdrawn: "отозвана", awaiting_ruling: "ждёт решения",
         ruling_overdue: "решение просрочено", accepted: "принята маслихатом", rejected: "отклонена маслихатом", in_referendum: "на референдуме" },
       phase: { scheduled: "назначен", open: "идёт голосование", closed: "закрыт", declared: "итоги объявлены" },
+      secretBallot: "Тайное голосование", trusteesWord: "доверенных лиц", anyDecrypt: "любые {k} из {n} расшифровывают только сумму, никогда отдельный бюллетень", ceremonyWord: "церемония ключей",
+      ceremony: { committing: "доверенные лица фиксируют обязательства", dealing: "доверенные лица публикуют многочлены", sharing: "доверенные лица обмениваются долями", complete: "завершена", failed: "сорвана" },
+      counted: "учтено бюллетеней (один на избирателя)", superseded: "заменено более поздним бюллетенем (переголосование)", sealed: "Итог остаётся зашифрованным, пока доверенные лица не расшифруют сумму после закрытия голосования.",
+      decryptedBy: "расшифровали доверенные лица {list}; нужно {k}", absentTrustees: "не участвовали в расшифровке: {list}", supersededAct: "заменён вашим более поздним бюллетенем: не учитывается", failedBy: "доказано, что доверенное лицо {a} прислало неверную долю",
+      secretNote: "Кто голосовал — открыто, как в списке избирателей на участке; как голосовал — тайна.",
       reasons: {
         bad_signature: "подпись не сходится: запись подделана или изменена",
         broken_link: "разорвана связь с предыдущей записью: историю изменили, удалили или переставили",
@@ -109,6 +124,11 @@
         screened_text: "текст с запрещённым термином без допуска комиссии", tally_mismatch: "объявленный итог не совпадает с бюллетенями",
         outside_signing_period: "подпись после окончания сбора", ruling_before_threshold: "решение до достижения порога",
         wrong_role: "действие неуполномоченного лица", ballot_outside_window: "бюллетень вне времени голосования", bad_genesis: "первая запись (правила) неверна",
+        invalid_ballot: "тайный бюллетень с неверными доказательствами (подделан, скопирован у другого избирателя или зашифрован не тем ключом)",
+        ceremony_incomplete: "бюллетень до завершения церемонии ключей", ceremony_failed: "действие по референдуму с сорванной церемонией ключей",
+        invalid_decryption_share: "доля расшифровки с неверным доказательством", not_a_trustee: "шаг церемонии или доля расшифровки не от доверенного лица",
+        too_few_shares: "итог объявлен при меньшем числе долей расшифровки, чем порог", commitment_mismatch: "многочлен доверенного лица не совпадает с его обязательством",
+        ceremony_step_invalid: "неверный шаг церемонии ключей", ceremony_out_of_order: "шаг церемонии ключей не по порядку",
       },
     },
     kk: {
@@ -150,6 +170,11 @@
       status: { collecting: "қолдау жиналуда", lapsed: "мерзімі өтті", withdrawn: "кері қайтарылды", awaiting_ruling: "шешім күтуде",
         ruling_overdue: "шешім кешіктірілді", accepted: "мәслихат қабылдады", rejected: "мәслихат қабылдамады", in_referendum: "референдумда" },
       phase: { scheduled: "белгіленді", open: "дауыс беру жүріп жатыр", closed: "жабылды", declared: "нәтиже жарияланды" },
+      secretBallot: "Жасырын дауыс беру", trusteesWord: "сенімді тұлға", anyDecrypt: "кез келген {k}/{n} тек қосындыны ашады, жеке бюллетеньді ешқашан", ceremonyWord: "кілт рәсімі",
+      ceremony: { committing: "сенімді тұлғалар міндеттеме жариялауда", dealing: "сенімді тұлғалар көпмүшелерін жариялауда", sharing: "сенімді тұлғалар үлес алмасуда", complete: "аяқталды", failed: "сәтсіз" },
+      counted: "есептелген бюллетень (әр сайлаушыға біреу)", superseded: "кейінгі бюллетеньмен ауыстырылды (қайта дауыс беру)", sealed: "Дауыс беру жабылған соң сенімді тұлғалар қосындыны ашқанша нәтиже шифрлаулы қалады.",
+      decryptedBy: "ашқан сенімді тұлғалар: {list}; қажеті {k}", absentTrustees: "ашуға қатыспағандар: {list}", supersededAct: "кейінгі бюллетеніңізбен ауыстырылды: есептелмейді", failedBy: "{a} сенімді тұлғаның қате үлес жібергені дәлелденді",
+      secretNote: "Кім дауыс бергені ашық (учаскедегі тізім сияқты); қалай дауыс бергені жасырын.",
       reasons: {
         bad_signature: "қолтаңба сәйкес емес: жазба жалған немесе өзгертілген",
         broken_link: "алдыңғы жазбамен байланыс үзілген: тарих өзгертілген, жойылған немесе ауыстырылған",
@@ -161,6 +186,11 @@
         screened_text: "комиссия рұқсатынсыз тыйым салынған термин", tally_mismatch: "жарияланған нәтиже бюллетеньдерге сәйкес емес",
         outside_signing_period: "жинау мерзімінен кейінгі қолдау", ruling_before_threshold: "шекке жетпей шешім қабылданды",
         wrong_role: "өкілеттігі жоқ тұлғаның әрекеті", ballot_outside_window: "дауыс беру уақытынан тыс бюллетень", bad_genesis: "алғашқы жазба (ережелер) жарамсыз",
+        invalid_ballot: "дәлелдемесі қате жасырын бюллетень (жалған, басқа сайлаушыдан көшірілген немесе басқа кілтпен шифрланған)",
+        ceremony_incomplete: "кілт рәсімі аяқталмай тұрып берілген бюллетень", ceremony_failed: "кілт рәсімі сәтсіз болған референдум бойынша әрекет",
+        invalid_decryption_share: "дәлелдемесі қате ашу үлесі", not_a_trustee: "сенімді тұлға емес адамның рәсім қадамы немесе ашу үлесі",
+        too_few_shares: "ашу үлестері шектен аз болғанда жарияланған нәтиже", commitment_mismatch: "сенімді тұлғаның көпмүшесі міндеттемесіне сәйкес емес",
+        ceremony_step_invalid: "кілт рәсімінің қате қадамы", ceremony_out_of_order: "кілт рәсімінің ретсіз қадамы",
       },
     },
   };
@@ -513,13 +543,21 @@
         return `<text x="0" y="${i * 30 + 18}">${esc(o).slice(0, 18)}</text><rect x="120" y="${i * 30 + 4}" width="${w}" height="20" fill="${i === 0 ? "#12663a" : "#6b7380"}"/><text x="${125 + w}" y="${i * 30 + 18}">${r.tally[i]}</text>`;
       }).join("");
       const nx = 120 + (needed / max) * 380;
-      const outcome = r.declared || (r.phase === "closed" ? r.computed_outcome : null);
+      const sec = r.secret;
+      const sealed = sec && !r.declared;
+      const outcome = r.declared || (r.phase === "closed" && !sec ? r.computed_outcome : null);
+      const list = (xs) => xs.length ? xs.map((i) => "#" + i).join(", ") : "—";
+      const secretBlock = sec ? `<div class="secret"><p><strong>${t("secretBallot")}</strong>: ${sec.trustees.length} ${t("trusteesWord")}, ${t("anyDecrypt", { k: sec.threshold, n: sec.trustees.length })}.
+        ${t("ceremonyWord")}: <strong>${t("ceremony." + sec.ceremony)}</strong>${sec.failed_accused !== null && sec.failed_accused !== undefined ? " — " + t("failedBy", { a: sec.failed_accused }) : ""}.</p>
+        <p class="meta">${sec.ballots_counted} ${t("counted")} · ${sec.ballots_superseded} ${t("superseded")}</p>
+        ${sec.decryption_shares.length ? `<p class="meta">${t("decryptedBy", { list: list(sec.decryption_shares), k: sec.threshold })}; ${t("absentTrustees", { list: list(sec.trustees.map((_, i) => i).filter((i) => !sec.decryption_shares.includes(i))) })}</p>` : ""}
+        <p class="meta">${t("secretNote")}</p>${sealed ? `<p>${t("sealed")}</p>` : ""}</div>` : "";
       return `<div class="item"><h3>${esc(r.question)}</h3>
         <p><span class="badge ${outcome === "approved" ? "good" : outcome ? "bad" : ""}">${t("phase." + r.phase)}${outcome ? " · " + t(outcome) : ""}</span>
-        <span class="meta">${date(r.opens_at_ms)} – ${date(r.closes_at_ms)} · ${valid} ${t("ballots")} / ${r.electorate} ${t("electorate")}</span></p>
-        <svg viewBox="0 0 560 ${r.options.length * 30 + 22}" role="img" aria-label="${esc(r.options.map((o, i) => o + " " + r.tally[i]).join(", "))}; ${t("needed")} ${needed}">${rows}
+        <span class="meta">${date(r.opens_at_ms)} – ${date(r.closes_at_ms)} · ${sec ? sec.ballots_counted : valid} ${t("ballots")} / ${r.electorate} ${t("electorate")}</span></p>
+        ${secretBlock}${sealed ? "" : `<svg viewBox="0 0 560 ${r.options.length * 30 + 22}" role="img" aria-label="${esc(r.options.map((o, i) => o + " " + r.tally[i]).join(", "))}; ${t("needed")} ${needed}">${rows}
         <line x1="${nx}" x2="${nx}" y1="0" y2="${r.options.length * 30}" stroke="#a4161a" stroke-width="2" stroke-dasharray="4 3"/>
-        <text x="${Math.min(nx, 420)}" y="${r.options.length * 30 + 16}" fill="#a4161a">${t("needed")}: ${needed}</text></svg></div>`;
+        <text x="${Math.min(nx, 420)}" y="${r.options.length * 30 + 16}" fill="#a4161a">${t("needed")}: ${needed}</text></svg>`}</div>`;
     }).join("") : `<p>${t("noneYet")}</p>`;
     const maxE = Math.max(1, ...s.districts.map((d) => d.enrolled));
     $("districts").innerHTML = `<table><thead><tr><th>${t("district")}</th><th>${t("enrolled")}</th><th>${t("supports")}</th><th>${t("ballots")}</th></tr></thead><tbody>` +
@@ -632,7 +670,7 @@
       return `${t("about")} <code>${id.slice(0, 16)}…</code>`;
     };
     $("found").innerHTML = acts.length ? "<ul>" + acts.map((a) =>
-      `<li>${t("position")} #${a.position}: <strong>${esc(a.kind)}</strong> — ${t("counts")} ✓<br>${about(a.target)}<br><code>${a.hash}</code></li>`).join("") + "</ul>"
+      `<li>${t("position")} #${a.position}: <strong>${esc(a.kind)}</strong> — ${a.counts ? t("counts") + " ✓" : t("supersededAct")}<br>${about(a.target)}<br><code>${a.hash}</code></li>`).join("") + "</ul>"
       : `<p>${t("noActs")}</p>`;
   }
 
