@@ -175,9 +175,24 @@ pub fn share_nonce(referendum: &Hash, from: usize, to: usize) -> [u8; 24] {
 /// Opens the share `from` sealed for `to` with `to`'s box secret: the
 /// scalar, or `None` if the box does not open or holds no canonical scalar.
 fn open_share(sender_box_key: &[u8; 32], recipient_secret: &[u8; 32], share: &SealedShare) -> Option<SecretKey<Ristretto>> {
+    // As libsodium does: a box whose X25519 shared secret is all zero (a
+    // small-order box key) never opens, whatever the library.
+    let shared = curve25519_dalek::MontgomeryPoint(*sender_box_key).mul_clamped(*recipient_secret);
+    if shared.to_bytes() == [0u8; 32] {
+        return None;
+    }
     let salsa = SalsaBox::new(&crypto_box::PublicKey::from(*sender_box_key), &crypto_box::SecretKey::from(*recipient_secret));
     let plain = salsa.decrypt(&share.nonce.into(), &share.sealed[..]).ok()?;
     scalar_from_share(&plain)
+}
+
+/// Opens the box `share` with the recipient's box secret: the 32-byte
+/// scalar inside, or `None` if it does not open to a canonical scalar.
+pub fn open_sealed(sender_box_key: &[u8; 32], recipient_secret: &[u8; 32], share: &SealedShare) -> Option<[u8; 32]> {
+    let scalar = open_share(sender_box_key, recipient_secret, share)?;
+    let mut out = [0u8; 32];
+    Ristretto::serialize_scalar(scalar.expose_scalar(), &mut out);
+    Some(out)
 }
 
 impl Ceremony {
@@ -301,6 +316,9 @@ impl Ceremony {
         self.check_open()?;
         if self.commitments[i].is_some() {
             return Err(self.repeated("trustee_committed"));
+        }
+        if curve25519_dalek::MontgomeryPoint(box_key).mul_clamped([1; 32]).to_bytes() == [0; 32] {
+            return Err(self.invalid("the box key has small order: no share sealed to it could be opened"));
         }
         self.commitments[i] = Some((commitment, box_key));
         Ok(())

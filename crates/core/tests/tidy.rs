@@ -71,6 +71,7 @@ fn the_core_depends_on_nothing_that_does_io() {
         "merlin",
         "rand_chacha",
         "crypto_box",
+        "curve25519-dalek",
         "zeroize",
     ];
     for name in &names {
