@@ -693,7 +693,9 @@
   $("lang").addEventListener("change", () => { lang = $("lang").value; localStorage.setItem("dauys.lang", lang); applyLanguage(); });
   // The benchmark's limit: raw signature checks per second with `workers`
   // signature workers busy at once on `batch` (whole export lines), no rules.
-  async function rawRate(batch, workers, millis) {
+  // With `keys` (a secret ledger's election keys), each worker also checks
+  // every secret ballot's proofs: the limit for a ledger of ballots.
+  async function rawRate(batch, workers, millis, keys) {
     const module = await modulePromise;
     const pool = await Promise.all(Array.from({ length: workers }, () => spawn("signatures", module)));
     const lines = batch.split("\n").filter((l) => l).length;
@@ -703,7 +705,7 @@
     await Promise.all(pool.map((w) => new Promise((resolve) => {
       const again = () => {
         if (performance.now() - started > millis) return resolve();
-        w.postMessage({ type: "sign", id: 0, batch: bytes.slice() });
+        w.postMessage({ type: "sign", id: 0, batch: bytes.slice(), keys: keys || null });
       };
       w.onmessage = () => { checked += lines; again(); };
       again();

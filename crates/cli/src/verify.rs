@@ -71,14 +71,40 @@ fn check_batch(chain: &mut ChainVerifier, lines: &mut Vec<Vec<u8>>, marks: &mut 
         })
         .collect();
     lines.clear();
-    prepared.iter().try_for_each(|(p, leaf, checked)| {
+    let mut prepared = prepared;
+    for i in 0..prepared.len() {
+        // A referendum's key learned inside this batch: check the rest of
+        // the batch's ballots for it on every core before going on.
+        if prepared[i].2.is_none() && unchecked_ballot_with_key(chain, &prepared[i].0) {
+            let view = chain.ledger().map(dauys_core::Ledger::view);
+            if let Some(view) = view {
+                prepared[i..].par_iter_mut().for_each(|(p, _, checked)| {
+                    if checked.is_none() {
+                        if let Ok(entry) = p {
+                            *checked = entry.payload.as_ref().ok().and_then(|payload| view.check_ballot(&entry.author, payload));
+                        }
+                    }
+                });
+            }
+        }
+        let (p, leaf, checked) = &prepared[i];
         chain.check_with(p, checked.as_deref())?;
         marks.frontier.push_leaf(leaf.unwrap_or_default());
         if marks.wanted.contains(&chain.size()) {
             marks.found.insert(chain.size(), (*chain.head(), marks.frontier.root()));
         }
-        Ok(())
-    })
+    }
+    Ok(())
+}
+
+/// Whether `prepared` is a secret ballot whose referendum's key the chain
+/// knows now (so its proofs, unchecked so far, can be checked in parallel).
+fn unchecked_ballot_with_key(chain: &ChainVerifier, prepared: &Prepared) -> bool {
+    use dauys_core::event::{Ballot, Body};
+    let Ok(entry) = prepared else { return false };
+    let Ok(payload) = &entry.payload else { return false };
+    let Body::BallotCast { referendum, ballot: Ballot::Secret(_) } = &payload.body else { return false };
+    chain.ledger().is_some_and(|ledger| ledger.view().ballot_key(referendum).is_some())
 }
 
 /// Verifies an export read from `reader`. The outer error is IO; the inner

@@ -1072,8 +1072,8 @@ impl Ledger {
                         let election_key = ceremony.ballot_key()?;
                         let invalid = |problem: String| Rejection::InvalidBallot { referendum: hex32(referendum), problem };
                         let ciphertexts = match checked {
-                            Some(ciphertexts) => ciphertexts.to_vec(),
-                            None => {
+                            Some(ciphertexts) => std::borrow::Cow::Borrowed(ciphertexts),
+                            None => std::borrow::Cow::Owned({
                                 let context = BallotContext {
                                     ledger_id: &self.view.ledger_id,
                                     referendum,
@@ -1082,7 +1082,7 @@ impl Ledger {
                                     options: record.options.len(),
                                 };
                                 ballot.verify(&context).map_err(|e| invalid(e.to_string()))?
-                            }
+                            }),
                         };
                         if ciphertexts.len() != record.options.len() {
                             return Err(invalid("the checked ballot has another number of options".to_owned()));
@@ -1090,8 +1090,12 @@ impl Ledger {
                         let first = !self.ceremonies[&r].has_ballot(voter);
                         let ceremony = self.ceremonies.get_mut(&r).expect("checked above");
                         ceremony.cast(voter, &ciphertexts);
-                        let facts = SecretFacts::of(ceremony);
-                        self.view.referendums.get_mut(r as usize).expect("indexed").secret = Some(facts);
+                        let (counted, superseded) = ceremony.ballot_counts();
+                        let record = self.view.referendums.get_mut(r as usize).expect("indexed");
+                        if let Some(facts) = &mut record.secret {
+                            facts.ballots_counted = counted;
+                            facts.ballots_superseded = superseded;
+                        }
                         if first {
                             let district = self.voters[voter as usize].district;
                             self.district_mut(district).ballots += 1;

@@ -12,7 +12,15 @@
 //! - `proofs URL DATA`: against a node serving DATA, inclusion and
 //!   consistency proofs: time to build them from the node's stored hashes
 //!   (as the node does), the node's receipts over HTTP, and what a client
-//!   fetches (tiles, bytes) to build and check them itself.
+//!   fetches (tiles, bytes) to build and check them itself;
+//! - `ballots`: the secret-ballot proof limit: verification of one ballot's
+//!   proofs (2 and 5 options) on one core and on all cores;
+//! - `ingest-secret CLIENTS BALLOTS`: secret ballots over HTTP against a
+//!   node whose referendum's ceremony is complete, beside the one-core
+//!   proof-verification rate;
+//! - `tally COUNTED`: decryption and declaration of a tally of COUNTED
+//!   ballots: two trustees' shares, their checks, the combination, finding
+//!   the counts by baby-step giant-step, checking them.
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -32,8 +40,14 @@ fn main() -> anyhow::Result<()> {
         ["ingest", clients, events, "--witness"] => ingest(clients.parse()?, events.parse()?, true),
         ["load-store", file, dir] => load_store(file, dir),
         ["proofs", url, data] => proofs(url, data),
+        ["ballots"] => ballots(),
+        ["ingest-secret", clients, ballots] => ingest_secret(clients.parse()?, ballots.parse()?),
+        ["tally", counted] => tally(counted.parse()?),
         _ => {
-            eprintln!("usage: dauys-bench sigs FILE | ingest CLIENTS EVENTS [--witness] | load-store FILE DIR | proofs URL DATA");
+            eprintln!(
+                "usage: dauys-bench sigs FILE | ingest CLIENTS EVENTS [--witness] | load-store FILE DIR | proofs URL DATA \
+                 | ballots | ingest-secret CLIENTS BALLOTS | tally COUNTED"
+            );
             std::process::exit(2);
         }
     }
@@ -446,4 +460,272 @@ fn proofs(url: &str, data: &str) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// A complete 2-of-3 ceremony in memory, for the secret-ballot measurements.
+fn bench_ceremony(referendum: &dauys_core::Hash, options: usize) -> (dauys_core::ceremony::Ceremony, Vec<dauys_core::ceremony::TrusteeSecrets>) {
+    use dauys_core::ceremony::{Ceremony, TrusteeSecrets};
+    let trustees: Vec<Keypair> = (0..3).map(|i| dauys_fixtures::key(&format!("bench/trustee/{i}"))).collect();
+    let mut ceremony = Ceremony::new(*referendum, trustees.iter().map(Keypair::public).collect(), 2, options);
+    let secrets: Vec<_> = trustees.iter().map(|t| TrusteeSecrets::derive(&t.seed(), referendum)).collect();
+    for (i, t) in trustees.iter().enumerate() {
+        let c = secrets[i].commitment(&ceremony, i);
+        ceremony.commit(&t.public(), c, secrets[i].box_key()).expect("commits");
+    }
+    let dealt: Vec<_> = (0..3).map(|i| secrets[i].dealt(&ceremony, i).expect("deals")).collect();
+    for (i, t) in trustees.iter().enumerate() {
+        ceremony.deal(&t.public(), &dealt[i]).expect("deals");
+    }
+    for (i, t) in trustees.iter().enumerate() {
+        let shares = secrets[i].sealed_shares(&ceremony, i).expect("seals");
+        ceremony.send(&t.public(), &shares).expect("sends");
+    }
+    (ceremony, secrets)
+}
+
+fn ballots() -> anyhow::Result<()> {
+    use dauys_core::secret::{BallotContext, SecretBallot};
+    let ledger_id = sha256(b"bench/ledger");
+    let referendum = sha256(b"bench/referendum");
+    let mut rng = dauys_fixtures::secret::fixture_rng("bench/ballots");
+    for options in [2usize, 5] {
+        let (ceremony, _) = bench_ceremony(&referendum, options);
+        let key = ceremony.election_key().expect("complete");
+        let count = 4_000;
+        let voters: Vec<[u8; 32]> = (0..count).map(|n| sha256(format!("bench voter {n}").as_bytes())).collect();
+        let started = Instant::now();
+        let made: Vec<SecretBallot> = voters
+            .iter()
+            .enumerate()
+            .map(|(n, voter)| {
+                let context = BallotContext { ledger_id: &ledger_id, referendum: &referendum, voter, key: &key, options };
+                SecretBallot::encrypt(&context, n % options, &mut rng).expect("encrypts")
+            })
+            .collect();
+        let encrypt = count as f64 / started.elapsed().as_secs_f64();
+        let check = |(voter, ballot): (&[u8; 32], &SecretBallot)| {
+            let context = BallotContext { ledger_id: &ledger_id, referendum: &referendum, voter, key: &key, options };
+            ballot.verify(&context).is_ok()
+        };
+        let started = Instant::now();
+        let ok = voters.iter().zip(&made).filter(|pair| check(*pair)).count();
+        let one = ok as f64 / started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        let ok_all = voters.par_iter().zip(made.par_iter()).filter(|pair| check(*pair)).count();
+        let all = ok_all as f64 / started.elapsed().as_secs_f64();
+        assert_eq!((ok, ok_all), (count, count));
+        println!(
+            "{options} options: ballot {} bytes; encrypt+prove {encrypt:.0}/s on one core; verify {one:.0}/s on one core \
+             ({:.0} µs each), {all:.0}/s on all {} cores",
+            SecretBallot::encoded_len(options) + 5,
+            1e6 / one,
+            rayon::current_num_threads()
+        );
+    }
+    Ok(())
+}
+
+fn tally(counted: u64) -> anyhow::Result<()> {
+    use dauys_core::secret::{check_counts, combine, find_counts, DecryptionShare, EncryptedTally, ShareContext};
+    let ledger_id = sha256(b"bench/ledger");
+    let referendum = sha256(b"bench/referendum");
+    let mut rng = dauys_fixtures::secret::fixture_rng("bench/tally");
+    let (ceremony, secrets) = bench_ceremony(&referendum, 2);
+    let key = ceremony.election_key().expect("complete").public_key().map_err(|e| anyhow::anyhow!("{e}"))?;
+    // The encrypted sum of `counted` ballots, 60% for option 0: decryption
+    // works on the sum, whatever ballots made it, so it is built directly.
+    let yes = counted * 6 / 10;
+    let mut tally = EncryptedTally::new(2);
+    tally.add(&[key.encrypt(yes, &mut rng), key.encrypt(counted - yes, &mut rng)]);
+    let started = Instant::now();
+    let mut shares = Vec::new();
+    for trustee in [0usize, 2] {
+        let active = secrets[trustee].active(&ceremony, trustee).map_err(anyhow::Error::msg)?;
+        let context = ShareContext { ledger_id: &ledger_id, referendum: &referendum, trustee };
+        shares.push((trustee, DecryptionShare::new(&context, active.secret_share(), &tally, &mut rng)));
+    }
+    let shared = started.elapsed();
+    let started = Instant::now();
+    let mut verified = Vec::new();
+    for (trustee, share) in &shares {
+        let context = ShareContext { ledger_id: &ledger_id, referendum: &referendum, trustee: *trustee };
+        let key_share = ceremony.key_share(*trustee).expect("complete");
+        verified.push((*trustee, share.verify(&context, key_share, &tally).map_err(|e| anyhow::anyhow!("{e}"))?));
+    }
+    let decrypted = combine(3, 2, &verified, &tally).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let checked = started.elapsed();
+    let started = Instant::now();
+    let counts = find_counts(&decrypted, counted).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let found = started.elapsed();
+    let started = Instant::now();
+    check_counts(&decrypted, &counts).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let declared = started.elapsed();
+    assert_eq!(counts, vec![yes, counted - yes]);
+    println!("tally of {counted} counted ballots (2 options): counts {counts:?}");
+    println!("two trustees' decryption shares with proofs: {:.1} ms (including each trustee opening its ceremony shares)", ms(shared));
+    println!("a verifier checks both shares and combines them: {:.1} ms", ms(checked));
+    println!("the declaring side finds the counts (baby-step giant-step, bound {counted}): {:.1} ms", ms(found));
+    println!("a verifier checks the declared counts ([count]G per option): {:.3} ms", ms(declared));
+    Ok(())
+}
+
+fn ingest_secret(clients: usize, ballots: usize) -> anyhow::Result<()> {
+    use dauys_core::event::{Ballot, Decision, Trustees};
+    use dauys_core::secret::{BallotContext, ElectionKey, SecretBallot};
+    let dir = tempfile_dir()?;
+    let seed = dauys_fixtures::large(Version::V3, 1);
+    create_store(&seed.entries()[0], &dir)?;
+    let data = dir.to_str().unwrap_or_default().to_owned();
+    let (mut child, url) = start(&["serve", "--data", &data, "--listen", "127.0.0.1:0"])?;
+    let agent = ureq::AgentBuilder::new().build();
+    let mut builder = dauys_fixtures::Builder::new(Version::V3, sha256(b"dauys-fixture-ledger/large"));
+    builder.set_nonce(1_000);
+    let roles = dauys_fixtures::village_roles();
+    let ok = |response: u16| -> anyhow::Result<()> {
+        anyhow::ensure!(response == 201, "refused: {response}");
+        Ok(())
+    };
+    let voters: Vec<Keypair> = (0..ballots).map(|n| dauys_fixtures::key(&format!("bench/voter/{n}"))).collect();
+    for chunk in voters.chunks(1000) {
+        let body = Body::VotersEnrolled { district: "Bench".into(), keys: chunk.iter().map(Keypair::public).collect() };
+        ok(post(&agent, &url, &builder.sign(&roles.commission, body))?)?;
+    }
+    let receipt = |submission: &Submission| -> anyhow::Result<dauys_core::Hash> {
+        let response = agent.post(&format!("{url}/v1/events")).send_json(dauys_node::submission_json(submission))?;
+        let receipt: serde_json::Value = response.into_json()?;
+        dauys_core::hexser::parse::<32>(receipt["entry_hash"].as_str().unwrap_or_default()).map_err(anyhow::Error::msg)
+    };
+    let body = Body::PetitionFiled { subject: "culture".into(), title: "Bench".into(), text: "Bench.".into() };
+    let petition = receipt(&builder.sign(&voters[0], body))?;
+    // The large genesis asks 1,000 supports.
+    for voter in voters.iter().take(1_000) {
+        ok(post(&agent, &url, &builder.sign(voter, Body::PetitionSupported { petition }))?)?;
+    }
+    let reasons = "No.".into();
+    ok(post(&agent, &url, &builder.sign(&roles.council, Body::CouncilRuled { petition, decision: Decision::Reject, reasons }))?)?;
+    let trustees: Vec<Keypair> = (0..3).map(|i| dauys_fixtures::key(&format!("bench/trustee/{i}"))).collect();
+    let opens = dauys_node::now_ms() + 4_000;
+    let call = Body::ReferendumCalled {
+        petition,
+        subject: "culture".into(),
+        question: "Bench?".into(),
+        options: vec!["Yes".into(), "No".into()],
+        opens_at_ms: opens,
+        closes_at_ms: opens + 86_400_000,
+        trustees: Some(Trustees { keys: trustees.iter().map(Keypair::public).collect(), threshold: 2 }),
+    };
+    let referendum = receipt(&builder.sign(&roles.commission, call))?;
+    // The ceremony, each step from the node's own state (read back through
+    // a local replay of its export).
+    for step in 0..3 {
+        let export = dauys_cli_export(&url)?;
+        for (i, trustee) in trustees.iter().enumerate() {
+            let ceremony = export.ceremony(&referendum).ok_or_else(|| anyhow::anyhow!("no ceremony"))?;
+            let secrets = dauys_core::ceremony::TrusteeSecrets::derive(&trustee.seed(), &referendum);
+            let body = match step {
+                0 => Body::TrusteeCommitted { referendum, commitment: secrets.commitment(ceremony, i), box_key: secrets.box_key() },
+                1 => {
+                    let d = secrets.dealt(ceremony, i).map_err(anyhow::Error::msg)?;
+                    Body::TrusteeDealt { referendum, polynomial: d.polynomial, proof: d.proof, opening: d.opening }
+                }
+                _ => Body::TrusteeSharesSent { referendum, shares: secrets.sealed_shares(ceremony, i).map_err(anyhow::Error::msg)? },
+            };
+            ok(post(&agent, &url, &builder.sign(trustee, body))?)?;
+        }
+    }
+    let ledger = dauys_cli_export(&url)?;
+    let (key, options): (ElectionKey, usize) =
+        ledger.view().ballot_key(&referendum).ok_or_else(|| anyhow::anyhow!("the ceremony did not complete"))?;
+    let ledger_id = *ledger.ledger_id();
+    // Encrypt every ballot beforehand, on all cores.
+    let started = Instant::now();
+    let made: Vec<(usize, Submission)> = voters
+        .par_iter()
+        .enumerate()
+        .map(|(n, voter)| {
+            let mut rng = dauys_fixtures::secret::fixture_rng(&format!("bench/ingest/{n}"));
+            let author = voter.public();
+            let context = BallotContext { ledger_id: &ledger_id, referendum: &referendum, voter: &author, key: &key, options };
+            let ballot = SecretBallot::encrypt(&context, n % 2, &mut rng).expect("encrypts");
+            let payload = dauys_core::Payload {
+                version: Version::V3,
+                ledger_id,
+                nonce: 10_000_000 + n as u64,
+                body: Body::BallotCast { referendum, ballot: Ballot::Secret(ballot) },
+            };
+            (n % clients, Submission::sign(voter, &payload))
+        })
+        .collect();
+    eprintln!("encrypted {} ballots in {:.1} s", made.len(), started.elapsed().as_secs_f64());
+    // The limit beside the figure: one core's proof verification (and
+    // signature check) over a sample of the same ballots.
+    let sample: Vec<&Submission> = made.iter().map(|(_, s)| s).take(2_000).collect();
+    let view = ledger.view();
+    let started = Instant::now();
+    let verified = sample
+        .iter()
+        .filter(|s| {
+            let payload = dauys_core::Payload::decode(&s.payload).expect("decodes");
+            crypto::verify(&s.author, &s.payload, &s.signature).is_ok() && view.check_ballot(&s.author, &payload).is_some()
+        })
+        .count();
+    let one_core = verified as f64 / started.elapsed().as_secs_f64();
+    let mut per_client: Vec<Vec<Submission>> = vec![Vec::new(); clients];
+    for (client, submission) in made {
+        per_client[client].push(submission);
+    }
+    std::thread::sleep(Duration::from_millis(opens.saturating_sub(dauys_node::now_ms()) + 50));
+    let started = Instant::now();
+    let handles: Vec<_> = per_client
+        .into_iter()
+        .map(|mine| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let agent = ureq::AgentBuilder::new().build();
+                let mut latencies = Vec::with_capacity(mine.len());
+                let mut failed = 0usize;
+                for submission in &mine {
+                    let t = Instant::now();
+                    match post(&agent, &url, submission) {
+                        Ok(201) => latencies.push(t.elapsed()),
+                        _ => failed += 1,
+                    }
+                }
+                (latencies, failed)
+            })
+        })
+        .collect();
+    let results: Vec<(Vec<Duration>, usize)> = handles.into_iter().map(|h| h.join().unwrap_or_default()).collect();
+    let elapsed = started.elapsed();
+    let mut latencies: Vec<Duration> = results.iter().flat_map(|(l, _)| l.iter().copied()).collect();
+    let failed: usize = results.iter().map(|(_, f)| f).sum();
+    latencies.sort();
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    let acked = latencies.len();
+    println!("clients: {clients}");
+    println!("one core, same ballots: proofs + signature {one_core:.0}/s");
+    println!("acknowledged secret ballots (201, durable): {acked}, failed: {failed}, in {:.2}s", elapsed.as_secs_f64());
+    println!("throughput: {:.0} acknowledged ballots/s ({:.0}% of one core's proof rate)", acked as f64 / elapsed.as_secs_f64(), 100.0 * acked as f64 / elapsed.as_secs_f64() / one_core);
+    if acked > 0 {
+        println!("latency p50: {:.1} ms, p99: {:.1} ms", ms(percentile(&latencies, 500)), ms(percentile(&latencies, 990)));
+    }
+    Ok(())
+}
+
+/// The node's ledger, replayed from its export (a benchmark trusts its own node).
+fn dauys_cli_export(url: &str) -> anyhow::Result<dauys_core::Ledger> {
+    let response = ureq::get(&format!("{url}/v1/export")).call()?;
+    let mut verifier = dauys_core::StreamVerifier::new();
+    let mut reader = response.into_reader();
+    let mut buffer = vec![0u8; 1 << 16];
+    loop {
+        let n = std::io::Read::read(&mut reader, &mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        verifier.feed(&buffer[..n]).map_err(|f| anyhow::anyhow!("{f}"))?;
+    }
+    Ok(verifier.finish().map_err(|f| anyhow::anyhow!("{f}"))?.ledger)
 }
