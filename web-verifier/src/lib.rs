@@ -65,18 +65,15 @@ fn ballot_verdict(line: &[u8], ledger_id: &Hash, keys: &HashMap<Hash, (dauys_cor
     let Ok((_, _, bytes)) = dauys_core::verify::parse_line(line) else { return BALLOT_UNCHECKED };
     let Ok(entry) = dauys_core::Entry::decode(&bytes) else { return BALLOT_UNCHECKED };
     let Ok(payload) = dauys_core::Payload::decode(entry.payload) else { return BALLOT_UNCHECKED };
-    let Body::BallotCast { referendum, ballot: Ballot::Secret(ballot) } = &payload.body else { return BALLOT_UNCHECKED };
+    let Body::BallotCast { referendum, ballot: Ballot::Secret(ballot) } = &payload.body else {
+        return BALLOT_UNCHECKED;
+    };
     let Some((key, options)) = keys.get(referendum) else { return BALLOT_UNCHECKED };
     if payload.ledger_id != *ledger_id {
         return BALLOT_UNCHECKED;
     }
-    let context = dauys_core::secret::BallotContext {
-        ledger_id,
-        referendum,
-        voter: &entry.author,
-        key,
-        options: *options,
-    };
+    let context =
+        dauys_core::secret::BallotContext { ledger_id, referendum, voter: &entry.author, key, options: *options };
     if ballot.verify(&context).is_ok() {
         BALLOT_VALID
     } else {
@@ -450,7 +447,9 @@ impl Session {
         }
         let (author, target) = (self.index.authors[position], self.index.targets[position]);
         (position + 1..self.index.kinds.len()).any(|later| {
-            self.index.kinds[later] == ballot && self.index.authors[later] == author && self.index.targets[later] == target
+            self.index.kinds[later] == ballot
+                && self.index.authors[later] == author
+                && self.index.targets[later] == target
         })
     }
 

@@ -689,9 +689,8 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             let tally = match verified.ledger.ceremony(&referendum) {
                 Some(ceremony) => {
                     let started = std::time::Instant::now();
-                    let counts = ceremony
-                        .decrypt_counts()
-                        .map_err(|e| anyhow::anyhow!("cannot decrypt the tally yet: {e}"))?;
+                    let counts =
+                        ceremony.decrypt_counts().map_err(|e| anyhow::anyhow!("cannot decrypt the tally yet: {e}"))?;
                     eprintln!(
                         "decrypted from the shares of trustees {:?} in {:.1} ms",
                         ceremony.shared_by(),
@@ -723,8 +722,9 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                         key: &key,
                         options,
                     };
-                    let ballot = dauys_core::secret::SecretBallot::encrypt(&context, usize::from(choice), &mut os_rng()?)
-                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    let ballot =
+                        dauys_core::secret::SecretBallot::encrypt(&context, usize::from(choice), &mut os_rng()?)
+                            .map_err(|e| anyhow::anyhow!("{e}"))?;
                     eprintln!("ballot encrypted to the trustees' joint key {} and proven", hex::encode(key.0));
                     Ballot::Secret(ballot)
                 }

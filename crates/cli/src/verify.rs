@@ -64,7 +64,9 @@ fn check_batch(chain: &mut ChainVerifier, lines: &mut Vec<Vec<u8>>, marks: &mut 
             let prepared = prepare_line(line);
             let leaf = prepared.as_ref().ok().map(|p| dauys_core::tlog::leaf_hash(&p.bytes));
             let checked = match (&view, &prepared) {
-                (Some(view), Ok(entry)) => entry.payload.as_ref().ok().and_then(|p| view.check_ballot(&entry.author, p)),
+                (Some(view), Ok(entry)) => {
+                    entry.payload.as_ref().ok().and_then(|p| view.check_ballot(&entry.author, p))
+                }
                 _ => None,
             };
             (prepared, leaf, checked)
@@ -81,7 +83,11 @@ fn check_batch(chain: &mut ChainVerifier, lines: &mut Vec<Vec<u8>>, marks: &mut 
                 prepared[i..].par_iter_mut().for_each(|(p, _, checked)| {
                     if checked.is_none() {
                         if let Ok(entry) = p {
-                            *checked = entry.payload.as_ref().ok().and_then(|payload| view.check_ballot(&entry.author, payload));
+                            *checked = entry
+                                .payload
+                                .as_ref()
+                                .ok()
+                                .and_then(|payload| view.check_ballot(&entry.author, payload));
                         }
                     }
                 });
@@ -195,11 +201,7 @@ fn print_summary(summary: &Summary) {
         if sealed {
             println!(
                 "  #{:<5} {:<9} {} — {} ballots counted, encrypted until the trustees decrypt (electorate {})",
-                r.referendum.position,
-                r.phase,
-                r.referendum.question,
-                r.ballots,
-                r.referendum.electorate,
+                r.referendum.position, r.phase, r.referendum.question, r.ballots, r.referendum.electorate,
             );
         }
         if let Some(secret) = &r.referendum.secret {

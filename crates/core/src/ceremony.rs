@@ -99,10 +99,7 @@ impl PartialEq for Ceremony {
     fn eq(&self, other: &Self) -> bool {
         let dealt = |c: &Ceremony| c.dealt.iter().map(|d| d.as_ref().map(|(d, _)| d.clone())).collect::<Vec<_>>();
         let shares = |c: &Ceremony| {
-            c.shares
-                .iter()
-                .map(|(i, s)| (*i, s.iter().map(|d| d.to_bytes()).collect::<Vec<_>>()))
-                .collect::<Vec<_>>()
+            c.shares.iter().map(|(i, s)| (*i, s.iter().map(|d| d.to_bytes()).collect::<Vec<_>>())).collect::<Vec<_>>()
         };
         self.referendum == other.referendum
             && self.trustees == other.trustees
@@ -147,7 +144,9 @@ fn public_info(dealt: &Dealt) -> Option<PublicInfo<'static, Ristretto>> {
 }
 
 fn proof_of_possession(proof: &[u8]) -> Option<ProofOfPossession<Ristretto>> {
-    if proof.len() < 64 || proof.len() % 32 != 0 || !proof.chunks(32).all(|s| Ristretto::deserialize_scalar(s).is_some())
+    if proof.len() < 64
+        || !proof.len().is_multiple_of(32)
+        || !proof.chunks(32).all(|s| Ristretto::deserialize_scalar(s).is_some())
     {
         return None;
     }
@@ -156,7 +155,9 @@ fn proof_of_possession(proof: &[u8]) -> Option<ProofOfPossession<Ristretto>> {
 }
 
 fn scalar_from_share(plain: &[u8]) -> Option<SecretKey<Ristretto>> {
-    (plain.len() == 32 && Ristretto::deserialize_scalar(plain).is_some()).then(|| SecretKey::from_bytes(plain)).flatten()
+    (plain.len() == 32 && Ristretto::deserialize_scalar(plain).is_some())
+        .then(|| SecretKey::from_bytes(plain))
+        .flatten()
 }
 
 /// The 24-byte box nonce of the share `from` sends `to`: fixed by the
@@ -174,14 +175,19 @@ pub fn share_nonce(referendum: &Hash, from: usize, to: usize) -> [u8; 24] {
 
 /// Opens the share `from` sealed for `to` with `to`'s box secret: the
 /// scalar, or `None` if the box does not open or holds no canonical scalar.
-fn open_share(sender_box_key: &[u8; 32], recipient_secret: &[u8; 32], share: &SealedShare) -> Option<SecretKey<Ristretto>> {
+fn open_share(
+    sender_box_key: &[u8; 32],
+    recipient_secret: &[u8; 32],
+    share: &SealedShare,
+) -> Option<SecretKey<Ristretto>> {
     // As libsodium does: a box whose X25519 shared secret is all zero (a
     // small-order box key) never opens, whatever the library.
     let shared = curve25519_dalek::MontgomeryPoint(*sender_box_key).mul_clamped(*recipient_secret);
     if shared.to_bytes() == [0u8; 32] {
         return None;
     }
-    let salsa = SalsaBox::new(&crypto_box::PublicKey::from(*sender_box_key), &crypto_box::SecretKey::from(*recipient_secret));
+    let salsa =
+        SalsaBox::new(&crypto_box::PublicKey::from(*sender_box_key), &crypto_box::SecretKey::from(*recipient_secret));
     let plain = salsa.decrypt(&share.nonce.into(), &share.sealed[..]).ok()?;
     scalar_from_share(&plain)
 }
@@ -287,8 +293,7 @@ impl Ceremony {
     }
 
     fn trustee(&self, author: &PublicKey) -> Result<usize, Rejection> {
-        self.index_of(author)
-            .ok_or(Rejection::NotATrustee { referendum: hex32(&self.referendum), key: key(author) })
+        self.index_of(author).ok_or(Rejection::NotATrustee { referendum: hex32(&self.referendum), key: key(author) })
     }
 
     fn invalid(&self, problem: impl Into<String>) -> Rejection {
@@ -369,7 +374,11 @@ impl Ceremony {
             return Err(self.out_of_order("trustee_shares_sent", "dealt"));
         }
         if shares.len() + 1 != self.trustees.len() {
-            return Err(self.invalid(format!("{} shares for {} other trustees", shares.len(), self.trustees.len() - 1)));
+            return Err(self.invalid(format!(
+                "{} shares for {} other trustees",
+                shares.len(),
+                self.trustees.len() - 1
+            )));
         }
         let others = (0..self.trustees.len()).filter(|&j| j != i);
         for (to, share) in others.zip(shares) {
@@ -535,7 +544,10 @@ impl TrusteeSecrets {
             out.copy_from_slice(&digest[..32]);
             out
         };
-        TrusteeSecrets { box_secret: derive(b"dauys/ceremony-box/v1\0"), dealer_seed: derive(b"dauys/ceremony-dealer/v1\0") }
+        TrusteeSecrets {
+            box_secret: derive(b"dauys/ceremony-box/v1\0"),
+            dealer_seed: derive(b"dauys/ceremony-dealer/v1\0"),
+        }
     }
 
     /// The box secret (revealed only in a complaint).
@@ -570,7 +582,8 @@ impl TrusteeSecrets {
         let array32 = |v: &serde_json::Value| -> Result<[u8; 32], String> {
             decode(v)?.try_into().map_err(|_| "not 32 bytes".to_owned())
         };
-        let polynomial = value["polynomial"].as_array().ok_or("no polynomial")?.iter().map(array32).collect::<Result<_, _>>()?;
+        let polynomial =
+            value["polynomial"].as_array().ok_or("no polynomial")?.iter().map(array32).collect::<Result<_, _>>()?;
         let mut proof = decode(&value["proof_of_possession"]["challenge"])?;
         for response in value["proof_of_possession"]["responses"].as_array().ok_or("no responses")? {
             proof.extend(decode(response)?);

@@ -726,9 +726,7 @@ impl Body {
                         let bytes = r.r.take(SecretBallot::encoded_len(options), "ballot")?;
                         Ballot::Secret(SecretBallot::from_bytes(options, bytes).expect("the length was taken"))
                     }
-                    (value, _) => {
-                        return Err(DecodeError::UnknownTag { field: "ballot.version", value: value.into() })
-                    }
+                    (value, _) => return Err(DecodeError::UnknownTag { field: "ballot.version", value: value.into() }),
                 };
                 Body::BallotCast { referendum, ballot }
             }

@@ -17,8 +17,8 @@
 use elastic_elgamal::group::{ElementOps, Group, Ristretto, ScalarOps};
 use elastic_elgamal::sharing::Params;
 use elastic_elgamal::{
-    CandidateDecryption, CiphertextWithValue, Keypair, LogEqualityProof, PreparedRange, PublicKey,
-    RangeDecomposition, RangeProof, SecretKey, VerifiableDecryption,
+    CandidateDecryption, CiphertextWithValue, Keypair, LogEqualityProof, PreparedRange, PublicKey, RangeDecomposition,
+    RangeProof, SecretKey, VerifiableDecryption,
 };
 use merlin::Transcript;
 use rand_chacha::rand_core::{CryptoRng, RngCore, SeedableRng};
@@ -332,8 +332,7 @@ impl SecretBallot {
             return Err(SecretError::OptionCount { expected: context.options, actual: self.options.len() });
         }
         let key = context.key.public_key()?;
-        let ciphertexts: Vec<Ciphertext> =
-            self.options.iter().map(|(c, _)| ciphertext(c)).collect::<Result<_, _>>()?;
+        let ciphertexts: Vec<Ciphertext> = self.options.iter().map(|(c, _)| ciphertext(c)).collect::<Result<_, _>>()?;
         let proofs: Vec<RangeProof<Ristretto>> =
             self.options.iter().map(|(_, p)| option_proof(p)).collect::<Result<_, _>>()?;
         let sum_proof = log_eq_proof(&self.sum_proof)?;
@@ -345,10 +344,11 @@ impl SecretBallot {
             t.append_u64(b"option", index as u64);
             proof.verify(&key, &range, *ciphertext, &mut t).map_err(|_| SecretError::OptionProof { option: index })?;
         }
-        let sum = ciphertexts.iter().copied().reduce(|a, b| a + b).ok_or(SecretError::OptionCount {
-            expected: context.options,
-            actual: 0,
-        })?;
+        let sum = ciphertexts
+            .iter()
+            .copied()
+            .reduce(|a, b| a + b)
+            .ok_or(SecretError::OptionCount { expected: context.options, actual: 0 })?;
         let mut t = base;
         t.append_message(b"sum", b"exactly-one");
         sum_proof
@@ -418,13 +418,13 @@ impl EncryptedTally {
     /// Adds a verified ballot's ciphertexts.
     pub fn add(&mut self, ciphertexts: &[Ciphertext]) {
         for (sum, c) in self.sums.iter_mut().zip(ciphertexts) {
-            *sum = *sum + *c;
+            *sum += *c;
         }
     }
     /// Removes a ballot's ciphertexts (a re-vote supersedes it).
     pub fn subtract(&mut self, ciphertexts: &[Ciphertext]) {
         for (sum, c) in self.sums.iter_mut().zip(ciphertexts) {
-            *sum = *sum - *c;
+            *sum -= *c;
         }
     }
     /// The per-option sums.
@@ -519,9 +519,7 @@ impl DecryptionShare {
                     .ok_or(SecretError::Malformed { what: "a decryption share" })?;
                 let proof = log_eq_proof(p)?;
                 let mut t = context.transcript(option, &ciphertext_bytes(sum));
-                candidate
-                    .verify(*sum, trustee_key, &proof, &mut t)
-                    .map_err(|_| SecretError::ShareProof { option })
+                candidate.verify(*sum, trustee_key, &proof, &mut t).map_err(|_| SecretError::ShareProof { option })
             })
             .collect()
     }
@@ -685,7 +683,10 @@ mod tests {
             assert_eq!(ballot.to_bytes().len(), SecretBallot::encoded_len(options));
             ballot.verify(&context(&key, &alice, options)).expect("verifies for alice");
             // Copied by bob, byte for byte: refused.
-            assert!(matches!(ballot.verify(&context(&key, &bob, options)), Err(SecretError::OptionProof { option: 0 })));
+            assert!(matches!(
+                ballot.verify(&context(&key, &bob, options)),
+                Err(SecretError::OptionProof { option: 0 })
+            ));
             // Another referendum, another ledger: refused.
             let other = [9; 32];
             let moved = BallotContext { referendum: &other, ..context(&key, &alice, options) };

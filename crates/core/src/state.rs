@@ -21,10 +21,10 @@ use crate::ceremony::{Ceremony, CeremonyStatus, Dealt};
 use crate::crypto::check_key;
 use crate::event::{content_hash, Ballot, Body, Decision, EventKind, LedgerOpened, Outcome, Payload, Rules, Version};
 use crate::hexser::Hex;
-use crate::secret::{BallotContext, ElectionKey};
 use crate::limits::{DISTRICTS_MAX, PETITIONS_MAX, REFERENDUMS_MAX, VOTERS_MAX};
 use crate::rejection::{hex32, key, GenesisError, Rejection, Role};
 use crate::screen::Screen;
+use crate::secret::{BallotContext, ElectionKey};
 use crate::{entry::sha256, Hash, PublicKey};
 
 /// Subjects every ledger must declare excluded.
@@ -1039,7 +1039,8 @@ impl Ledger {
                             self.trustee_nonces.insert(*trustee, None);
                         }
                     }
-                    let ceremony = Ceremony::new(ctx.entry_hash, t.keys.clone(), usize::from(t.threshold), options.len());
+                    let ceremony =
+                        Ceremony::new(ctx.entry_hash, t.keys.clone(), usize::from(t.threshold), options.len());
                     referendum.secret = Some(SecretFacts::of(&ceremony));
                     self.ceremonies.insert(r, ceremony);
                 }
@@ -1070,7 +1071,8 @@ impl Ledger {
                     (Ballot::Secret(ballot), true) => {
                         let ceremony = &self.ceremonies[&r];
                         let election_key = ceremony.ballot_key()?;
-                        let invalid = |problem: String| Rejection::InvalidBallot { referendum: hex32(referendum), problem };
+                        let invalid =
+                            |problem: String| Rejection::InvalidBallot { referendum: hex32(referendum), problem };
                         let ciphertexts = match checked {
                             Some(ciphertexts) => std::borrow::Cow::Borrowed(ciphertexts),
                             None => std::borrow::Cow::Owned({
@@ -1198,10 +1200,10 @@ impl Ledger {
                     });
                 }
                 let ledger_id = self.view.ledger_id;
-                let ceremony = self.ceremonies.get_mut(&r).ok_or(Rejection::NotATrustee {
-                    referendum: hex32(referendum),
-                    key: key(&ctx.author),
-                })?;
+                let ceremony = self
+                    .ceremonies
+                    .get_mut(&r)
+                    .ok_or(Rejection::NotATrustee { referendum: hex32(referendum), key: key(&ctx.author) })?;
                 ceremony.share(&ctx.author, &ledger_id, share)?;
                 self.refresh_facts(r);
             }
@@ -1236,7 +1238,11 @@ impl Ledger {
         let bad = |problem: String| Rejection::BadTrustees { problem };
         let n = trustees.keys.len();
         if !(crate::limits::TRUSTEES_MIN..=crate::limits::TRUSTEES_MAX).contains(&n) {
-            return Err(bad(format!("{n} trustees; between {} and {} are needed", crate::limits::TRUSTEES_MIN, crate::limits::TRUSTEES_MAX)));
+            return Err(bad(format!(
+                "{n} trustees; between {} and {} are needed",
+                crate::limits::TRUSTEES_MIN,
+                crate::limits::TRUSTEES_MAX
+            )));
         }
         let t = usize::from(trustees.threshold);
         if t < crate::limits::TRUSTEES_MIN || t > n {

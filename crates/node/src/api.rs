@@ -20,10 +20,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine as _;
-use dauys_core::summary::{petition_view, referendum_view};
-use dauys_core::verify::export_line;
 use dauys_core::event::{Ballot, Body};
 use dauys_core::secret::BallotContext;
+use dauys_core::summary::{petition_view, referendum_view};
+use dauys_core::verify::export_line;
 use dauys_core::{
     crypto, sha256, Entry, Hash, Keypair, Payload, Rejection, SequenceError, Sequencer, SignedHead, Submission,
 };
@@ -473,7 +473,13 @@ async fn submit(State(shared): State<Arc<Shared>>, request: Request) -> Response
             let (ballot, referendum, ledger_id, author) =
                 (ballot.clone(), *referendum, *snapshot.view.ledger_id(), submission.author);
             let verdict = tokio::task::spawn_blocking(move || {
-                let context = BallotContext { ledger_id: &ledger_id, referendum: &referendum, voter: &author, key: &key, options };
+                let context = BallotContext {
+                    ledger_id: &ledger_id,
+                    referendum: &referendum,
+                    voter: &author,
+                    key: &key,
+                    options,
+                };
                 ballot.verify(&context)
             })
             .await;

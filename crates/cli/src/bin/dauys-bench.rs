@@ -463,7 +463,10 @@ fn proofs(url: &str, data: &str) -> anyhow::Result<()> {
 }
 
 /// A complete 2-of-3 ceremony in memory, for the secret-ballot measurements.
-fn bench_ceremony(referendum: &dauys_core::Hash, options: usize) -> (dauys_core::ceremony::Ceremony, Vec<dauys_core::ceremony::TrusteeSecrets>) {
+fn bench_ceremony(
+    referendum: &dauys_core::Hash,
+    options: usize,
+) -> (dauys_core::ceremony::Ceremony, Vec<dauys_core::ceremony::TrusteeSecrets>) {
     use dauys_core::ceremony::{Ceremony, TrusteeSecrets};
     let trustees: Vec<Keypair> = (0..3).map(|i| dauys_fixtures::key(&format!("bench/trustee/{i}"))).collect();
     let mut ceremony = Ceremony::new(*referendum, trustees.iter().map(Keypair::public).collect(), 2, options);
@@ -498,7 +501,8 @@ fn ballots() -> anyhow::Result<()> {
             .iter()
             .enumerate()
             .map(|(n, voter)| {
-                let context = BallotContext { ledger_id: &ledger_id, referendum: &referendum, voter, key: &key, options };
+                let context =
+                    BallotContext { ledger_id: &ledger_id, referendum: &referendum, voter, key: &key, options };
                 SecretBallot::encrypt(&context, n % options, &mut rng).expect("encrypts")
             })
             .collect();
@@ -562,7 +566,10 @@ fn tally(counted: u64) -> anyhow::Result<()> {
     let declared = started.elapsed();
     assert_eq!(counts, vec![yes, counted - yes]);
     println!("tally of {counted} counted ballots (2 options): counts {counts:?}");
-    println!("two trustees' decryption shares with proofs: {:.1} ms (including each trustee opening its ceremony shares)", ms(shared));
+    println!(
+        "two trustees' decryption shares with proofs: {:.1} ms (including each trustee opening its ceremony shares)",
+        ms(shared)
+    );
     println!("a verifier checks both shares and combines them: {:.1} ms", ms(checked));
     println!("the declaring side finds the counts (baby-step giant-step, bound {counted}): {:.1} ms", ms(found));
     println!("a verifier checks the declared counts ([count]G per option): {:.3} ms", ms(declared));
@@ -602,7 +609,11 @@ fn ingest_secret(clients: usize, ballots: usize) -> anyhow::Result<()> {
         ok(post(&agent, &url, &builder.sign(voter, Body::PetitionSupported { petition }))?)?;
     }
     let reasons = "No.".into();
-    ok(post(&agent, &url, &builder.sign(&roles.council, Body::CouncilRuled { petition, decision: Decision::Reject, reasons }))?)?;
+    ok(post(
+        &agent,
+        &url,
+        &builder.sign(&roles.council, Body::CouncilRuled { petition, decision: Decision::Reject, reasons }),
+    )?)?;
     let trustees: Vec<Keypair> = (0..3).map(|i| dauys_fixtures::key(&format!("bench/trustee/{i}"))).collect();
     let opens = dauys_node::now_ms() + 4_000;
     let call = Body::ReferendumCalled {
@@ -623,12 +634,19 @@ fn ingest_secret(clients: usize, ballots: usize) -> anyhow::Result<()> {
             let ceremony = export.ceremony(&referendum).ok_or_else(|| anyhow::anyhow!("no ceremony"))?;
             let secrets = dauys_core::ceremony::TrusteeSecrets::derive(&trustee.seed(), &referendum);
             let body = match step {
-                0 => Body::TrusteeCommitted { referendum, commitment: secrets.commitment(ceremony, i), box_key: secrets.box_key() },
+                0 => Body::TrusteeCommitted {
+                    referendum,
+                    commitment: secrets.commitment(ceremony, i),
+                    box_key: secrets.box_key(),
+                },
                 1 => {
                     let d = secrets.dealt(ceremony, i).map_err(anyhow::Error::msg)?;
                     Body::TrusteeDealt { referendum, polynomial: d.polynomial, proof: d.proof, opening: d.opening }
                 }
-                _ => Body::TrusteeSharesSent { referendum, shares: secrets.sealed_shares(ceremony, i).map_err(anyhow::Error::msg)? },
+                _ => Body::TrusteeSharesSent {
+                    referendum,
+                    shares: secrets.sealed_shares(ceremony, i).map_err(anyhow::Error::msg)?,
+                },
             };
             ok(post(&agent, &url, &builder.sign(trustee, body))?)?;
         }
@@ -645,7 +663,8 @@ fn ingest_secret(clients: usize, ballots: usize) -> anyhow::Result<()> {
         .map(|(n, voter)| {
             let mut rng = dauys_fixtures::secret::fixture_rng(&format!("bench/ingest/{n}"));
             let author = voter.public();
-            let context = BallotContext { ledger_id: &ledger_id, referendum: &referendum, voter: &author, key: &key, options };
+            let context =
+                BallotContext { ledger_id: &ledger_id, referendum: &referendum, voter: &author, key: &key, options };
             let ballot = SecretBallot::encrypt(&context, n % 2, &mut rng).expect("encrypts");
             let payload = dauys_core::Payload {
                 version: Version::V3,
@@ -666,7 +685,8 @@ fn ingest_secret(clients: usize, ballots: usize) -> anyhow::Result<()> {
         .iter()
         .filter(|s| {
             let payload = dauys_core::Payload::decode(&s.payload).expect("decodes");
-            crypto::verify(&s.author, &s.payload, &s.signature).is_ok() && view.check_ballot(&s.author, &payload).is_some()
+            crypto::verify(&s.author, &s.payload, &s.signature).is_ok()
+                && view.check_ballot(&s.author, &payload).is_some()
         })
         .count();
     let one_core = verified as f64 / started.elapsed().as_secs_f64();
@@ -707,9 +727,17 @@ fn ingest_secret(clients: usize, ballots: usize) -> anyhow::Result<()> {
     println!("clients: {clients}");
     println!("one core, same ballots: proofs + signature {one_core:.0}/s");
     println!("acknowledged secret ballots (201, durable): {acked}, failed: {failed}, in {:.2}s", elapsed.as_secs_f64());
-    println!("throughput: {:.0} acknowledged ballots/s ({:.0}% of one core's proof rate)", acked as f64 / elapsed.as_secs_f64(), 100.0 * acked as f64 / elapsed.as_secs_f64() / one_core);
+    println!(
+        "throughput: {:.0} acknowledged ballots/s ({:.0}% of one core's proof rate)",
+        acked as f64 / elapsed.as_secs_f64(),
+        100.0 * acked as f64 / elapsed.as_secs_f64() / one_core
+    );
     if acked > 0 {
-        println!("latency p50: {:.1} ms, p99: {:.1} ms", ms(percentile(&latencies, 500)), ms(percentile(&latencies, 990)));
+        println!(
+            "latency p50: {:.1} ms, p99: {:.1} ms",
+            ms(percentile(&latencies, 500)),
+            ms(percentile(&latencies, 990))
+        );
     }
     Ok(())
 }
