@@ -417,6 +417,8 @@ enum ReferendumCommand {
         client: Client,
         /// Referendum id.
         referendum: String,
+        #[command(flatten)]
+        trust: TrustArgs,
     },
 }
 
@@ -429,13 +431,27 @@ enum TrusteeCommand {
         client: Client,
         /// Referendum id.
         referendum: String,
+        /// Post the complaint against a trustee whose share to you is bad
+        /// (it reveals your box secret for this ceremony: first confirm the
+        /// log with witnesses).
+        #[arg(long)]
+        complain: bool,
+        #[command(flatten)]
+        trust: TrustArgs,
     },
-    /// Post your decryption share of a closed referendum's tally.
+    /// Post your decryption share of a closed referendum's tally, once you
+    /// confirmed its fingerprint with the other trustees and observers.
     Decrypt {
         #[command(flatten)]
         client: Client,
         /// Referendum id.
         referendum: String,
+        /// The encrypted tally's fingerprint you confirmed (the first run
+        /// prints it; so does `dauys verify`); at least 16 hex digits.
+        #[arg(long)]
+        tally: Option<String>,
+        #[command(flatten)]
+        trust: TrustArgs,
     },
 }
 
@@ -451,6 +467,8 @@ enum BallotCommand {
         referendum: String,
         /// Index of the chosen option (0 is the proposal).
         choice: u8,
+        #[command(flatten)]
+        trust: TrustArgs,
     },
 }
 
@@ -680,9 +698,9 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 },
             )
         }
-        Command::Referendum(ReferendumCommand::Declare { client, referendum }) => {
+        Command::Referendum(ReferendumCommand::Declare { client, referendum, trust }) => {
             let referendum = id(&referendum)?;
-            let verified = verified_ledger(&client, "declare")?;
+            let verified = verified_ledger(&client, &trust.resolve()?, "declare")?;
             let Some(record) = verified.ledger.referendum(&referendum) else {
                 bail!("no referendum {}", hex::encode(referendum))
             };
@@ -709,9 +727,11 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             );
             submit(&client, Body::ResultDeclared { referendum, tally, outcome })
         }
-        Command::Ballot(BallotCommand::Cast { client, referendum, choice }) => {
+        Command::Ballot(BallotCommand::Cast { client, referendum, choice, trust }) => {
             let referendum = id(&referendum)?;
-            let verified = verified_ledger(&client, "cast a ballot")?;
+            // The election key comes from the log as checked here, never
+            // from the node's word: a forked view could name other trustees.
+            let verified = verified_ledger(&client, &trust.resolve()?, "cast a ballot")?;
             let ballot = match verified.ledger.view().ballot_key(&referendum) {
                 Some((key, options)) => {
                     let voter = setup::read_key(&client.key)?.public();
@@ -735,9 +755,9 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             };
             submit(&client, Body::BallotCast { referendum, ballot })
         }
-        Command::Trustee(TrusteeCommand::Ceremony { client, referendum }) => {
+        Command::Trustee(TrusteeCommand::Ceremony { client, referendum, complain, trust }) => {
             let referendum = id(&referendum)?;
-            let verified = verified_ledger(&client, "take a ceremony step")?;
+            let verified = verified_ledger(&client, &trust.resolve()?, "take a ceremony step")?;
             let keypair = setup::read_key(&client.key)?;
             let Some(ceremony) = verified.ledger.ceremony(&referendum) else {
                 bail!("referendum {} has no key ceremony (not a format 3 referendum?)", hex::encode(referendum))
@@ -747,6 +767,28 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             };
             let secrets = dauys_core::ceremony::TrusteeSecrets::derive(&keypair.seed(), &referendum);
             use dauys_core::ceremony::CeremonyStatus;
+            // A bad share is looked for first, the ceremony complete or not:
+            // a trustee who sends bad shares last must still be blamed
+            // (complaints are taken until voting closes).
+            if ceremony.status() != CeremonyStatus::Failed && ceremony.commitment_of(index).is_some() {
+                if let Some(&accused) = secrets.bad_senders(ceremony, index).first() {
+                    if !complain {
+                        eprintln!(
+                            "trustee {accused} sent you a share that is not on its polynomial. A complaint reveals your \
+                             box secret for this ceremony (and so every share sent to you): confirm first that this log \
+                             is the one everyone sees (--witness KEY --quorum K), then run again with --complain"
+                        );
+                        return Ok(ExitCode::from(1));
+                    }
+                    eprintln!("complaining about trustee {accused}");
+                    let body = Body::TrusteeComplained {
+                        referendum,
+                        accused: u8::try_from(accused)?,
+                        box_secret: secrets.box_secret(),
+                    };
+                    return submit(&client, body);
+                }
+            }
             let body = match ceremony.status() {
                 CeremonyStatus::Failed | CeremonyStatus::Complete => {
                     eprintln!("the ceremony is {}; nothing to do", ceremony.status().name());
@@ -768,32 +810,41 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                     }
                 }
                 CeremonyStatus::Dealing => return waiting("every trustee's polynomial"),
-                _ => match secrets.bad_senders(ceremony, index).first() {
-                    Some(&accused) => {
-                        eprintln!("trustee {accused} sent you a share that is not on its polynomial: complaining");
-                        Body::TrusteeComplained {
-                            referendum,
-                            accused: u8::try_from(accused)?,
-                            box_secret: secrets.box_secret(),
-                        }
-                    }
-                    None if ceremony.sent_by(index).is_none() => Body::TrusteeSharesSent {
-                        referendum,
-                        shares: secrets.sealed_shares(ceremony, index).map_err(|e| anyhow::anyhow!(e))?,
-                    },
-                    None => return waiting("every trustee's shares"),
+                _ if ceremony.sent_by(index).is_none() => Body::TrusteeSharesSent {
+                    referendum,
+                    shares: secrets.sealed_shares(ceremony, index).map_err(|e| anyhow::anyhow!(e))?,
                 },
+                _ => return waiting("every trustee's shares"),
             };
             eprintln!("posting {}", body.kind().name());
             submit(&client, body)
         }
-        Command::Trustee(TrusteeCommand::Decrypt { client, referendum }) => {
+        Command::Trustee(TrusteeCommand::Decrypt { client, referendum, tally, trust }) => {
             let referendum = id(&referendum)?;
-            let verified = verified_ledger(&client, "decrypt")?;
+            let verified = verified_ledger(&client, &trust.resolve()?, "decrypt")?;
             let keypair = setup::read_key(&client.key)?;
             let Some(ceremony) = verified.ledger.ceremony(&referendum) else {
                 bail!("referendum {} has no key ceremony", hex::encode(referendum))
             };
+            let record = verified.ledger.referendum(&referendum).ok_or_else(|| anyhow::anyhow!("no referendum"))?;
+            if dauys_node::now_ms() < record.closes_at_ms {
+                bail!("voting has not closed: a trustee decrypts only the final tally");
+            }
+            // Decrypt only the tally everyone sees: a node could serve this
+            // trustee a prefix or a fork whose sum is a single ballot.
+            let fingerprint = ceremony.tally_fingerprint();
+            let (counted, superseded) = ceremony.ballot_counts();
+            let confirmed =
+                tally.as_deref().is_some_and(|t| t.len() >= 16 && fingerprint.starts_with(&t.to_lowercase()));
+            if !confirmed {
+                eprintln!(
+                    "encrypted tally {fingerprint} over {counted} ballots ({superseded} superseded). Confirm this \
+                     fingerprint with the other trustees and with observers (`dauys verify` prints it), then run \
+                     again with --tally {}",
+                    &fingerprint[..16]
+                );
+                return Ok(ExitCode::from(2));
+            }
             let Some(index) = ceremony.index_of(&keypair.public()) else {
                 bail!("your key is not a trustee of this referendum")
             };
@@ -891,13 +942,15 @@ pub(crate) fn http_get(url: &str) -> anyhow::Result<Box<dyn Read + Send>> {
     Ok(Box::new(response.into_reader()))
 }
 
-/// The ledger a node serves, verified here from its export before any act
-/// is derived from it (an election key, a tally, a ceremony step).
-fn verified_ledger(client: &Client, purpose: &str) -> anyhow::Result<Verified> {
-    let export = http_get(&format!("{}/v1/export", client.node.trim_end_matches('/')))?;
-    match verify::verify_reader(export, None, &mut verify::Marks::default())? {
+/// The ledger a node serves, verified here from its export and checked
+/// against its checkpoint under `trust` (the log key's signature, the
+/// witnesses' quorum, the checkpoints seen before) before any act is derived
+/// from it (an election key, a tally, a ceremony step).
+fn verified_ledger(client: &Client, trust: &tlog::Trust, purpose: &str) -> anyhow::Result<Verified> {
+    let node = client.node.trim_end_matches('/');
+    match verify::replay(node, trust)?.trusted() {
         Ok(verified) => Ok(verified),
-        Err(failure) => bail!("the node's export does not verify, refusing to {purpose}: {failure}"),
+        Err(problem) => bail!("refusing to {purpose}: {problem}"),
     }
 }
 

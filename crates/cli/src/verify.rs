@@ -94,7 +94,7 @@ fn check_batch(chain: &mut ChainVerifier, lines: &mut Vec<Vec<u8>>, marks: &mut 
             }
         }
         let (p, leaf, checked) = &prepared[i];
-        chain.check_with(p, checked.as_deref())?;
+        chain.check_with(p, checked.as_deref().map(dauys_core::secret::PreChecked::Valid))?;
         marks.frontier.push_leaf(leaf.unwrap_or_default());
         if marks.wanted.contains(&chain.size()) {
             marks.found.insert(chain.size(), (*chain.head(), marks.frontier.root()));
@@ -304,7 +304,7 @@ impl Source {
 
 /// One thing checked beyond the replay, for the verdict.
 #[derive(Debug, serde::Serialize)]
-struct Check {
+pub(crate) struct Check {
     what: &'static str,
     ok: bool,
     /// Not a failed check but one that could not be made (exit 2).
@@ -405,7 +405,34 @@ fn check_head(head: &SignedHead, verified: &Verified, marks: &Marks) -> Check {
 }
 
 /// `dauys verify`.
-pub fn run(source: &str, json: bool, trust: &Trust) -> anyhow::Result<ExitCode> {
+/// A source replayed and its checkpoint checked under a trust policy.
+pub struct Replayed {
+    /// The rules' verdict over the entries.
+    pub verdict: Result<Verified, Failure>,
+    /// The checkpoint, head, seen-checkpoint and mirror checks.
+    pub checks: Vec<Check>,
+    /// The tree root over the replayed entries.
+    pub root: dauys_core::Hash,
+}
+
+impl Replayed {
+    /// The ledger, if the entries verify and every check passed; otherwise
+    /// why not, in one sentence.
+    pub fn trusted(self) -> Result<Verified, String> {
+        let verified = self.verdict.map_err(|f| format!("the log does not verify: {f}"))?;
+        if let Some(check) = self.checks.iter().find(|c| !c.ok) {
+            return Err(format!("{}: {}", check.what, check.detail));
+        }
+        let format_1 = verified.ledger.genesis().origin.is_none();
+        if !format_1 && !self.checks.iter().any(|c| c.what == "checkpoints seen") {
+            return Err("the node served no checkpoint to check the log against".to_owned());
+        }
+        Ok(verified)
+    }
+}
+
+/// Replays `source` and checks it under `trust` (see [`run`]).
+pub fn replay(source: &str, trust: &Trust) -> anyhow::Result<Replayed> {
     let source = Source::probe(source)?;
     let length = match &source {
         Source::Local { path, .. } => std::fs::metadata(path).ok().filter(|m| m.is_file()).map(|m| m.len()),
@@ -441,15 +468,7 @@ pub fn run(source: &str, json: bool, trust: &Trust) -> anyhow::Result<ExitCode> 
     }
     let verified = match verdict {
         Ok(verified) => verified,
-        Err(failure) => {
-            if json {
-                let out = serde_json::json!({"verdict": "invalid", "failure": failure});
-                println!("{}", serde_json::to_string_pretty(&out)?);
-            } else {
-                println!("INVALID at entry {}: {} — {}", failure.position, failure.reason.code(), failure.reason);
-            }
-            return Ok(ExitCode::from(1));
-        }
+        Err(failure) => return Ok(Replayed { verdict: Err(failure), checks: Vec::new(), root: marks.root() }),
     };
     let mut checks = Vec::new();
     if let Source::NodeV1 { head, .. } = &source {
@@ -467,6 +486,25 @@ pub fn run(source: &str, json: bool, trust: &Trust) -> anyhow::Result<ExitCode> 
             checks.push(Check::fail("mirror", detail));
         }
     }
+    Ok(Replayed { verdict: Ok(verified), checks, root: marks.root() })
+}
+
+/// `dauys verify`: replays `source`, checks its checkpoint under `trust`,
+/// prints the verdict (exit 0 valid, 1 invalid, 2 could not check).
+pub fn run(source: &str, json: bool, trust: &Trust) -> anyhow::Result<ExitCode> {
+    let Replayed { verdict, checks, root } = replay(source, trust)?;
+    let verified = match verdict {
+        Ok(verified) => verified,
+        Err(failure) => {
+            if json {
+                let out = serde_json::json!({"verdict": "invalid", "failure": failure});
+                println!("{}", serde_json::to_string_pretty(&out)?);
+            } else {
+                println!("INVALID at entry {}: {} — {}", failure.position, failure.reason.code(), failure.reason);
+            }
+            return Ok(ExitCode::from(1));
+        }
+    };
     let valid = checks.iter().all(|c| c.ok);
     let unchecked = checks.iter().any(|c| c.unchecked) && checks.iter().all(|c| c.ok || c.unchecked);
     let summary = Summary::from(&verified);
@@ -478,12 +516,23 @@ pub fn run(source: &str, json: bool, trust: &Trust) -> anyhow::Result<ExitCode> 
         } else {
             "invalid"
         };
-        let root = BASE64.encode(marks.root());
+        let root = BASE64.encode(root);
         let out = serde_json::json!({"verdict": verdict, "summary": summary, "root": root, "checks": checks});
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         print_summary(&summary);
-        println!("\ntree root over {} entries: {}", verified.size, BASE64.encode(marks.root()));
+        for r in verified.ledger.referendums() {
+            if let Some(ceremony) = verified.ledger.ceremony(&r.id) {
+                // What trustees confirm with each other before decrypting.
+                println!(
+                    "referendum #{}: encrypted tally {} ({} ballots counted)",
+                    r.position,
+                    ceremony.tally_fingerprint(),
+                    ceremony.ballot_counts().0
+                );
+            }
+        }
+        println!("\ntree root over {} entries: {}", verified.size, BASE64.encode(root));
         for check in &checks {
             let mark = if check.ok {
                 "ok"

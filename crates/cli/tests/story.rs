@@ -114,11 +114,40 @@ fn petition_to_declared_referendum_through_the_cli() {
     assert_eq!(counting["secret"]["ballots_counted"], 5);
     assert_eq!(counting["secret"]["ballots_superseded"], 1);
     std::thread::sleep(std::time::Duration::from_millis(opens + 6_100 - dauys_node::now_ms().min(opens + 6_100)));
+    // A trustee decrypts only a tally whose fingerprint it confirmed with the
+    // others and with observers: the first run prints it, so does verify.
+    let unconfirmed = dauys(&["trustee", "decrypt", "--node", url, "--key", s(&trustees[0].0), &referendum]);
+    assert_eq!(unconfirmed.status.code(), Some(2));
+    let verified = dauys_ok(&["verify", url]);
+    let fingerprint = verified
+        .lines()
+        .find_map(|l| l.split("encrypted tally ").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+    assert!(
+        String::from_utf8_lossy(&unconfirmed.stderr).contains(&fingerprint),
+        "{}",
+        String::from_utf8_lossy(&unconfirmed.stderr)
+    );
+    let wrong = dauys(&[
+        "trustee",
+        "decrypt",
+        "--node",
+        url,
+        "--key",
+        s(&trustees[0].0),
+        &referendum,
+        "--tally",
+        "00000000000000000000",
+    ]);
+    assert_eq!(wrong.status.code(), Some(2));
     // With one trustee's share the tally cannot be declared; trustee 1 stays away.
-    dauys_ok(&["trustee", "decrypt", "--node", url, "--key", s(&trustees[0].0), &referendum]);
+    let confirmed = &fingerprint[..16];
+    dauys_ok(&["trustee", "decrypt", "--node", url, "--key", s(&trustees[0].0), &referendum, "--tally", confirmed]);
     let short = dauys(&["referendum", "declare", "--node", url, "--key", s(&ledger.commission), &referendum]);
     assert_eq!(short.status.code(), Some(2), "{}", String::from_utf8_lossy(&short.stderr));
-    dauys_ok(&["trustee", "decrypt", "--node", url, "--key", s(&trustees[2].0), &referendum]);
+    dauys_ok(&["trustee", "decrypt", "--node", url, "--key", s(&trustees[2].0), &referendum, "--tally", confirmed]);
     dauys_ok(&["referendum", "declare", "--node", url, "--key", s(&ledger.commission), &referendum]);
 
     let declared = node.get(&format!("/v1/referendums/{referendum}"));

@@ -287,6 +287,21 @@ impl Ceremony {
     pub fn tally(&self) -> &EncryptedTally {
         &self.tally
     }
+    /// The encrypted tally's fingerprint: lowercase hex of SHA-256 over
+    /// `dauys/encrypted-tally/v1`, a zero byte, the referendum id and every
+    /// option's sum ciphertext. Trustees confirm it with each other and
+    /// with observers before they decrypt, so that no one can have them
+    /// decrypt a tally that is not the final one of the log everyone sees.
+    pub fn tally_fingerprint(&self) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(b"dauys/encrypted-tally/v1\0");
+        hasher.update(self.referendum);
+        for sum in self.tally.to_bytes() {
+            hasher.update(sum);
+        }
+        hex::encode(hasher.finalize())
+    }
+
     /// Trustees whose decryption shares are on the log, in log order.
     pub fn shared_by(&self) -> Vec<usize> {
         self.shares.iter().map(|(i, _)| *i).collect()

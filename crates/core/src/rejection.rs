@@ -362,12 +362,13 @@ pub enum Rejection {
         /// The step.
         step: &'static str,
     },
-    /// Format 3: the key ceremony ends when voting opens.
-    #[error("referendum {referendum}: the key ceremony closed when voting opened at {opens_at_ms}")]
+    /// Format 3: the key ceremony ends when voting opens (complaints, when
+    /// voting closes).
+    #[error("referendum {referendum}: this ceremony step was due before {opens_at_ms} (voting opens for the ceremony, closes for complaints)")]
     CeremonyClosed {
         /// The referendum.
         referendum: Hex<32>,
-        /// Opening of the vote.
+        /// The deadline: the opening of the vote, or its closing for complaints.
         opens_at_ms: u64,
     },
     /// Format 3: a ceremony step's content is invalid.

@@ -47,6 +47,17 @@ pub const OPTION_BYTES: usize = CIPHERTEXT_BYTES + OPTION_PROOF_BYTES;
 /// Bytes of a decryption share per option: the element and its proof.
 pub const SHARE_OPTION_BYTES: usize = ELEMENT_BYTES + LOG_EQ_PROOF_BYTES;
 
+/// A secret ballot's proofs, checked before the rules run (on another
+/// thread, in a Web Worker, in the node's request handler).
+#[derive(Debug, Clone, Copy)]
+pub enum PreChecked<'a> {
+    /// The proofs verify: the ballot's ciphertexts.
+    Valid(&'a [Ciphertext]),
+    /// The proofs fail, for this reason: the rules refuse the ballot with
+    /// `invalid_ballot` at the proof step, after every earlier check.
+    Invalid(&'a str),
+}
+
 /// The Merlin protocol label of a ballot's transcript.
 pub const BALLOT_PROTOCOL: &[u8] = b"dauys/secret-ballot/v1";
 /// The Merlin protocol label of a decryption share's transcript.

@@ -10,9 +10,6 @@
 
 use thiserror::Error;
 
-use elastic_elgamal::group::Ristretto;
-use elastic_elgamal::Ciphertext;
-
 use crate::codec::DecodeError;
 use crate::event::{Payload, Version};
 use crate::limits::TIME_MS_MAX;
@@ -122,7 +119,7 @@ impl Sequencer {
         submission: &Submission,
         payload: &Payload,
         now_ms: u64,
-        checked: Option<&[Ciphertext<Ristretto>]>,
+        checked: Option<crate::secret::PreChecked<'_>>,
     ) -> Result<Sequenced, SequenceError> {
         let version = self.ledger.version();
         if payload.version != version {
@@ -149,7 +146,7 @@ impl Sequencer {
         ctx: &Context,
         payload: &Payload,
         payload_bytes: &[u8],
-        checked: Option<&[Ciphertext<Ristretto>]>,
+        checked: Option<crate::secret::PreChecked<'_>>,
     ) -> Result<(), Rejection> {
         self.ledger.apply_checked(ctx, payload, payload_bytes, checked)?;
         self.advance(ctx.entry_hash, ctx.time_ms);

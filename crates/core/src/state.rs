@@ -24,7 +24,7 @@ use crate::hexser::Hex;
 use crate::limits::{DISTRICTS_MAX, PETITIONS_MAX, REFERENDUMS_MAX, VOTERS_MAX};
 use crate::rejection::{hex32, key, GenesisError, Rejection, Role};
 use crate::screen::Screen;
-use crate::secret::{BallotContext, ElectionKey};
+use crate::secret::{BallotContext, ElectionKey, PreChecked};
 use crate::{entry::sha256, Hash, PublicKey};
 
 /// Subjects every ledger must declare excluded.
@@ -737,7 +737,7 @@ impl Ledger {
         ctx: &Context,
         payload: &Payload,
         payload_bytes: &[u8],
-        checked: Option<&[Ciphertext<Ristretto>]>,
+        checked: Option<PreChecked<'_>>,
     ) -> Result<(), Rejection> {
         if payload.ledger_id != self.view.ledger_id {
             return Err(Rejection::WrongLedger {
@@ -790,7 +790,7 @@ impl Ledger {
         ctx: &Context,
         payload: &Payload,
         payload_bytes: &[u8],
-        checked: Option<&[Ciphertext<Ristretto>]>,
+        checked: Option<PreChecked<'_>>,
     ) -> Result<(), Rejection> {
         let version = self.view.version;
         let kind = payload.body.kind();
@@ -983,15 +983,6 @@ impl Ledger {
                 if !(matches!(status, PetitionStatus::Rejected | PetitionStatus::RulingOverdue) || (void && ruled)) {
                     return Err(Rejection::ReferendumNotAllowed { petition: hex32(petition), status: status.name() });
                 }
-                let trustees = match (trustees, version >= Version::V3) {
-                    (Some(t), true) => Some(self.check_trustees(t)?),
-                    (None, false) => None,
-                    _ => {
-                        return Err(Rejection::BadTrustees {
-                            problem: "a format 3 referendum names its trustees; formats 1 and 2 name none".to_owned(),
-                        })
-                    }
-                };
                 self.check_subject(subject)?;
                 let mut texts: Vec<&str> = vec![question];
                 texts.extend(options.iter().map(String::as_str));
@@ -1009,6 +1000,17 @@ impl Ledger {
                         max_ms: rules.referendum_window_max_ms,
                     });
                 }
+                // Format 3: the trustees, after the window and before the limit
+                // (FORMAT.md section 15.2).
+                let trustees = match (trustees, version >= Version::V3) {
+                    (Some(t), true) => Some(self.check_trustees(t)?),
+                    (None, false) => None,
+                    _ => {
+                        return Err(Rejection::BadTrustees {
+                            problem: "a format 3 referendum names its trustees; formats 1 and 2 name none".to_owned(),
+                        })
+                    }
+                };
                 if self.view.referendums.len() as u64 >= REFERENDUMS_MAX {
                     return Err(Rejection::LimitExceeded { what: "referendums" });
                 }
@@ -1074,7 +1076,8 @@ impl Ledger {
                         let invalid =
                             |problem: String| Rejection::InvalidBallot { referendum: hex32(referendum), problem };
                         let ciphertexts = match checked {
-                            Some(ciphertexts) => std::borrow::Cow::Borrowed(ciphertexts),
+                            Some(PreChecked::Valid(ciphertexts)) => std::borrow::Cow::Borrowed(ciphertexts),
+                            Some(PreChecked::Invalid(problem)) => return Err(invalid(problem.to_owned())),
                             None => std::borrow::Cow::Owned({
                                 let context = BallotContext {
                                     ledger_id: &self.view.ledger_id,
@@ -1186,7 +1189,10 @@ impl Ledger {
                 self.refresh_facts(r);
             }
             Body::TrusteeComplained { referendum, accused, box_secret } => {
-                let r = self.ceremony_step(referendum, now)?;
+                // A complaint may come until voting closes: a trustee who sends
+                // bad shares last must not escape blame by completing the
+                // ceremony (an upheld complaint voids the referendum).
+                let r = self.ceremony_step_until(referendum, now, |record| record.closes_at_ms)?;
                 self.ceremonies.get_mut(&r).expect("checked").complain(&ctx.author, *accused, box_secret)?;
                 self.refresh_facts(r);
             }
@@ -1213,16 +1219,27 @@ impl Ledger {
 
     /// The referendum of a ceremony step, refused once voting has opened.
     fn ceremony_step(&self, referendum: &Hash, now: u64) -> Result<u32, Rejection> {
+        self.ceremony_step_until(referendum, now, |record| record.opens_at_ms)
+    }
+
+    /// The referendum of a ceremony step, refused from `end(referendum)` on.
+    fn ceremony_step_until(
+        &self,
+        referendum: &Hash,
+        now: u64,
+        end: impl Fn(&Referendum) -> u64,
+    ) -> Result<u32, Rejection> {
         let r = self.referendum_index_of(referendum)?;
         let record = self.referendum_at(r);
+        let deadline = end(record);
         if !self.ceremonies.contains_key(&r) {
             return Err(Rejection::CeremonyStepInvalid {
                 referendum: hex32(referendum),
                 problem: "an open referendum has no key ceremony".to_owned(),
             });
         }
-        if now >= record.opens_at_ms {
-            return Err(Rejection::CeremonyClosed { referendum: hex32(referendum), opens_at_ms: record.opens_at_ms });
+        if now >= deadline {
+            return Err(Rejection::CeremonyClosed { referendum: hex32(referendum), opens_at_ms: deadline });
         }
         Ok(r)
     }

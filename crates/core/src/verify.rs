@@ -332,7 +332,7 @@ impl ChainVerifier {
     pub fn check_with(
         &mut self,
         prepared: &Prepared,
-        checked: Option<&[elastic_elgamal::Ciphertext<elastic_elgamal::group::Ristretto>]>,
+        checked: Option<crate::secret::PreChecked<'_>>,
     ) -> Result<(), Failure> {
         let position = self.size();
         let fail = |reason| Failure { position, reason };

@@ -13,6 +13,7 @@
 //! batch. A failed sync whose cut also failed leaves the log in an unknown
 //! state: the writer then refuses every act until the node restarts.
 
+use dauys_core::secret::PreChecked;
 use dauys_core::verify::prepare_entry_presigned;
 use dauys_core::{ChainVerifier, Hash, LedgerView, Payload, SequenceError, Sequencer, Submission};
 use dauys_store::{Append, AppendError, LogFile};
@@ -75,9 +76,9 @@ pub struct Act {
     pub submission: Submission,
     /// Its payload, decoded.
     pub payload: Payload,
-    /// A secret ballot's ciphertexts, its proofs already checked off the
-    /// writer's path (see `LedgerView::check_ballot`).
-    pub checked: Option<Vec<dauys_core::secret::Ciphertext>>,
+    /// A secret ballot's proofs, already checked off the writer's path
+    /// (see `LedgerView::check_ballot`): its ciphertexts, or why they fail.
+    pub checked: Option<Result<Vec<dauys_core::secret::Ciphertext>, String>>,
 }
 
 /// What became of one act.
@@ -204,7 +205,12 @@ impl<J: Journal, C: Clock> Writer<J, C> {
         let mut appends = Vec::new();
         for act in acts {
             let now = self.clock.now_ms();
-            match self.sequencer.sequence_checked(&act.submission, &act.payload, now, act.checked.as_deref()) {
+            let checked = match &act.checked {
+                Some(Ok(ciphertexts)) => Some(PreChecked::Valid(ciphertexts)),
+                Some(Err(problem)) => Some(PreChecked::Invalid(problem)),
+                None => None,
+            };
+            match self.sequencer.sequence_checked(&act.submission, &act.payload, now, checked) {
                 Ok(placed) => {
                     outcomes.push(Outcome::Accepted {
                         position: placed.position,
