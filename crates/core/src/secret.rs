@@ -216,7 +216,18 @@ impl ElectionKey {
     /// The key as elastic-elgamal's public key; refused if not canonical or
     /// the identity.
     pub fn public_key(&self) -> Result<PublicKey<Ristretto>, SecretError> {
-        PublicKey::from_bytes(&self.0).map_err(|_| SecretError::Malformed { what: "the election key" })
+        // A verifier checks thousands of ballots under one key in a row:
+        // each thread keeps the last key decoded.
+        thread_local! {
+            static LAST: std::cell::RefCell<Option<([u8; 32], PublicKey<Ristretto>)>> =
+                const { std::cell::RefCell::new(None) };
+        }
+        if let Some(key) = LAST.with(|last| last.borrow().as_ref().filter(|(b, _)| *b == self.0).map(|(_, k)| k.clone())) {
+            return Ok(key);
+        }
+        let key = PublicKey::from_bytes(&self.0).map_err(|_| SecretError::Malformed { what: "the election key" })?;
+        LAST.with(|last| *last.borrow_mut() = Some((self.0, key.clone())));
+        Ok(key)
     }
     /// The key of an elastic-elgamal public key.
     pub fn from_public(key: &PublicKey<Ristretto>) -> Self {
@@ -259,8 +270,10 @@ impl BallotContext<'_> {
     }
 }
 
-fn zero_or_one() -> PreparedRange<Ristretto> {
-    PreparedRange::from(RangeDecomposition::optimal(2))
+/// The range `0..2` with its admissible values, prepared once.
+fn zero_or_one() -> &'static PreparedRange<Ristretto> {
+    static RANGE: std::sync::OnceLock<PreparedRange<Ristretto>> = std::sync::OnceLock::new();
+    RANGE.get_or_init(|| PreparedRange::from(RangeDecomposition::optimal(2)))
 }
 
 /// An encrypted ballot: per option, a ciphertext of 0 or 1 with its proof,
@@ -318,7 +331,7 @@ impl SecretBallot {
         for (index, ciphertext) in encrypted.iter().enumerate() {
             let mut t = base.clone();
             t.append_u64(b"option", index as u64);
-            let proof = RangeProof::from_ciphertext(&key, &range, ciphertext, &mut t, rng);
+            let proof = RangeProof::from_ciphertext(&key, range, ciphertext, &mut t, rng);
             options.push((ciphertexts[index], option_proof_bytes(&proof)));
         }
         let sum = encrypted.iter().map(|c| *c.inner()).reduce(|a, b| a + b).expect("at least one option");
@@ -353,7 +366,7 @@ impl SecretBallot {
         for (index, (ciphertext, proof)) in ciphertexts.iter().zip(&proofs).enumerate() {
             let mut t = base.clone();
             t.append_u64(b"option", index as u64);
-            proof.verify(&key, &range, *ciphertext, &mut t).map_err(|_| SecretError::OptionProof { option: index })?;
+            proof.verify(&key, range, *ciphertext, &mut t).map_err(|_| SecretError::OptionProof { option: index })?;
         }
         let sum = ciphertexts
             .iter()
