@@ -25,20 +25,29 @@ fixture and vector, and compares:
     ["merlin"]; ristretto255 (ristretto255.py) against RFC 9496 Appendix A
     (the multiples of G, the encodings to refuse), the identity and zero
     scalar edge cases, and the system's libsodium when one is installed;
+    X25519 (secret.py, RFC 7748) against RFC 7748's vectors and libsodium,
+    the small-order test of section 15.2 on every small-order u and its
+    non-canonical spellings, and boxes whose shared secret is zero;
   - every case of vectors.json["secret_format_3"]: each dealt polynomial
     (commitment, proof of possession, as a trustee_dealt body) and the
     tampered one's code; the key shares and election key derived from the
     dealt polynomials; both ballots, each case's "valid" flag, decoded as
     ballot_cast bodies, and non-canonical copies; the tally ciphertexts; the
-    decryption share cases;
+    decryption share cases; the box (it opens, tag first, to the scalar
+    that trustee 0's polynomial commits to at x = 2; the recipient's box
+    key is X25519(box secret, 9); its nonce is the ceremony's);
   - rules no fixture reaches, on ledgers rebuilt from fixtures/v3's signed
     payloads at other positions and times (a complaint that is unfounded,
     ceremony_closed, ceremony_out_of_order, share_too_early,
-    ceremony_incomplete, a second declaration, shares in the other order);
+    ceremony_incomplete, a second declaration, shares in the other order, an
+    upheld complaint moved into voting and to closes_at_ms, the new
+    fixtures' calls and commitment against the window check, calling again
+    and ceremony_step_repeated);
   - every rule code and check order of section 15 on synthetic format 3
-    ledgers signed with keys made by v3_synthetic.py (the ceremony, the
-    complaints, calling again, ballots and re-voting, decryption shares, the
-    declaration, the decoding of the new bodies). These two groups check the
+    ledgers signed with keys made by v3_synthetic.py (the call's trustees,
+    the ceremony, small-order box keys, the complaints before and during
+    voting, calling again, ballots and re-voting, an identity election key,
+    decryption shares, the declaration, the decoding of the new bodies). These two groups check the
     Python verifier against its author's reading of FORMAT.md only.
 
 Prints the plain 'N passed, N failed' line; exits non-zero on any
@@ -57,6 +66,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nacl.bindings  # noqa: E402
 import nacl.signing  # noqa: E402
 
 import merlin  # noqa: E402
@@ -64,7 +74,7 @@ import ristretto255 as r255  # noqa: E402
 import screen  # noqa: E402
 import secret  # noqa: E402
 import tlog  # noqa: E402
-from verify import (Bad, check_dealt_polynomial, content_hash, decode_entry, decode_payload,  # noqa: E402
+from verify import (SMALL_ORDER, Bad, check_dealt_polynomial, content_hash, decode_entry, decode_payload,  # noqa: E402
                     replay, signature_ok, verify)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -1011,6 +1021,90 @@ def check_ristretto():
           mismatches == 0, f"{mismatches} mismatches")
 
 
+def _x25519_times(u, n):
+    """u([n]P) for the point P of u-coordinate u, by repeated x-only
+    doubling (n a power of 2); None for the identity."""
+    p = 2**255 - 19
+    x, z = u % p, 1
+    while n > 1:
+        xx = (x * x - z * z) ** 2 % p
+        z = 4 * x * z * (x * x + 486662 * x * z + z * z) % p
+        x, n = xx, n // 2
+    return None if z == 0 else x * pow(z, p - 2, p) % p
+
+
+def check_x25519():
+    """Section 15.1's X25519 (RFC 7748, in secret.py) and the box's HSalsa20:
+    RFC 7748's test vectors, agreement with libsodium (PyNaCl), and section
+    15.2's small-order test on every small-order u (and non-canonical
+    spellings of them) and on keys that are not of small order."""
+    rfc = [("a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4",
+            "e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c",
+            "c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552"),
+           ("4b66e9d4d1b4673c5ad22691957d6af5c11b6421e0ea01d42ca4169e7918ba0d",
+            "e5210f12786811d3f4b7959d0538ae2c31dbe7106fc03c3efc4cd549c715a493",
+            "95cbde9476e8907d7aade45cb4b873f88b595a68799fa152e6f8f7647aac7957")]
+    for i, (k, u, out) in enumerate(rfc):
+        got = secret.x25519(bytes.fromhex(k), bytes.fromhex(u)).hex()
+        check(f"X25519: RFC 7748 section 5.2 vector {i + 1}", got == out, got)
+    # RFC 7748 section 6.1: Alice's and Bob's keys and their shared secret.
+    a = bytes.fromhex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a")
+    b = bytes.fromhex("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb")
+    check("X25519: RFC 7748 section 6.1 (public keys and shared secret)",
+          secret.box_key_of(a).hex() == "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a"
+          and secret.box_key_of(b).hex() == "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f"
+          and secret.x25519(a, secret.box_key_of(b)).hex()
+          == "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742", "")
+    rng = __import__("random").Random(15)
+    mismatches = 0
+    for _ in range(24):
+        s1, s2 = bytes(rng.randrange(256) for _ in range(32)), bytes(rng.randrange(256) for _ in range(32))
+        k1 = nacl.bindings.crypto_scalarmult_base(s1)
+        mismatches += secret.box_key_of(s1) != k1
+        mismatches += secret.x25519(s2, k1) != nacl.bindings.crypto_scalarmult(s2, k1)
+        mismatches += secret._hsalsa20(secret.x25519(s2, k1), bytes(16)) != nacl.bindings.crypto_box_beforenm(k1, s2)
+    check("X25519 and HSalsa20: 24 key pairs agree with libsodium (scalarmult_base, scalarmult, box_beforenm)",
+          mismatches == 0, f"{mismatches} mismatches")
+    # The u-coordinates of the points of small order: on the curve, the
+    # images u = (1 + y) / (1 - y) of the edwards25519 small-order points of
+    # section 5 other than the identity (0, 1 and the two of order 8); on
+    # the twist, p - 1 (order 4); then p and p + 1 (0 and 1 spelled
+    # non-canonically), and each with bit 255 set (X25519 masks it).
+    p = 2**255 - 19
+    images = set()
+    for enc in SMALL_ORDER:
+        y = int.from_bytes(enc, "little") & ((1 << 255) - 1)
+        if y != 1:
+            images.add((1 + y) * pow(1 - y, p - 2, p) % p)
+    o8 = sorted(images - {0, 1})
+    small = sorted(images) + [p - 1, p, p + 1]
+    spellings = [u.to_bytes(32, "little") for u in small] + [(u + 2**255).to_bytes(32, "little") for u in small]
+    check("X25519: the small-order edwards25519 points give u = 0, 1 and two values of order 8",
+          len(images) == 4 and {0, 1} <= images, str(sorted(images)))
+    check("X25519: each small-order u (and its non-canonical spellings) gives 32 zero bytes for k = 0x01 * 32",
+          all(secret.box_key_small_order(u) for u in spellings),
+          str([u.hex() for u in spellings if not secret.box_key_small_order(u)]))
+    check("X25519: the two other u values are of order 8 ([8]P is the identity, [4]P is (0, 0)), and p - 1 of "
+          "order 4 on the twist", len(o8) == 2 and all(_x25519_times(u, 8) is None and _x25519_times(u, 4) == 0
+                                                   for u in o8)
+          and _x25519_times(p - 1, 4) is None and _x25519_times(p - 1, 2) == 0, "")
+    fine = [secret.box_key_of(bytes([7]) * 32), (2).to_bytes(32, "little"), (9).to_bytes(32, "little"),
+            (9 + 2**255).to_bytes(32, "little"), (p + 2).to_bytes(32, "little")]
+    check("X25519: box keys not of small order (a real key, u = 2, the base point 9, 9 with bit 255 set, p + 2) "
+          "pass the small-order test", not any(secret.box_key_small_order(u) for u in fine), "")
+    nonce = bytes(24)
+    sealed = nacl.bindings.crypto_box_easy(bytes(32), nonce, secret.box_key_of(bytes([3]) * 32), bytes([5]) * 32)
+    check("section 15.1: a box whose X25519 shared secret is 32 zero bytes does not open (sender box key 0)",
+          secret.open_box(sealed, nonce, bytes(32), bytes([3]) * 32) is None, "opens")
+    # A box sealed under the all-zero shared secret's key (what a library
+    # without libsodium's rule would make and open): it still does not open.
+    zero_key = secret._hsalsa20(bytes(32), bytes(16))
+    forged = nacl.bindings.crypto_secretbox_easy(bytes(range(32)), nonce, zero_key)
+    check("section 15.1: a box sealed with the key of the all-zero shared secret does not open, whatever its tag",
+          all(secret.open_box(forged, nonce, u, bytes([3]) * 32) is None for u in spellings),
+          "opens")
+
+
 def _system_libsodium():
     try:
         path = ctypes.util.find_library("sodium")
@@ -1125,6 +1219,30 @@ def check_secret_vectors(v):
     check("vectors decryption_share: refused against another tally (B_0 + G)", secret.verify_decryption_share(
         ledger_id, referendum, ds["trustee"], shares[ds["trustee"]], other, bytes.fromhex(ds["share_hex"])) is None,
         "accepted")
+    # The box (section 15.1): the share trustee `from` sealed for trustee `to`.
+    bx = v["box"]
+    sealed, nonce = bytes.fromhex(bx["sealed_hex"]), bytes.fromhex(bx["nonce_hex"])
+    sender, recipient_key = bytes.fromhex(bx["sender_box_key"]), bytes.fromhex(bx["recipient_box_key"])
+    recipient_secret = bytes.fromhex(bx["recipient_box_secret"])
+    plain = secret.open_box(sealed, nonce, sender, recipient_secret)
+    check("vectors box: the sealed share opens (tag first) with the sender's box key and the recipient's box "
+          "secret to plaintext_scalar_hex", plain is not None and plain.hex() == bx["plaintext_scalar_hex"],
+          plain.hex() if plain else "does not open")
+    check("vectors box: [scalar]G equals trustee 'from''s polynomial at x = to + 1 (a canonical scalar)",
+          secret.share_matches(plain, polys[bx["from"]], bx["to"] + 1), "")
+    check("vectors box: recipient_box_key = X25519(recipient_box_secret, 9)",
+          secret.box_key_of(recipient_secret) == recipient_key, secret.box_key_of(recipient_secret).hex())
+    check("vectors box: the nonce is the ceremony's nonce from 'from' to 'to' (section 15.2)",
+          nonce == secret.ceremony_nonce(referendum, bx["from"], bx["to"]), "")
+    check("vectors box: neither box key is of small order",
+          not secret.box_key_small_order(sender) and not secret.box_key_small_order(recipient_key), "")
+    check("vectors box: the 48 bytes read tag last do not open",
+          secret.open_box(sealed[32:] + sealed[:32], nonce, sender, recipient_secret) is None, "opens")
+    check("vectors box: a flipped bit of the tag does not open",
+          secret.open_box(bytes([sealed[0] ^ 1]) + sealed[1:], nonce, sender, recipient_secret) is None, "opens")
+    check("vectors box: with PyNaCl's crypto_box_open_easy too (independent of secret.py's X25519 and HSalsa20)",
+          nacl.bindings.crypto_box_open_easy(sealed, nonce, sender, recipient_secret) == plain, "")
+
     check("section 15.4: Lagrange coefficients at 0 of trustees {0, 2} are 3/2 and -1/2",
           secret.lagrange_at_zero([0, 2]) == [3 * pow(2, -1, r255.L) % r255.L, (-pow(2, -1, r255.L)) % r255.L], "")
 
@@ -1158,6 +1276,10 @@ def check_v3_rechained():
     v = _entries(os.path.join(ROOT, "v3", "valid.jsonl"))
     bad = _entries(os.path.join(ROOT, "v3", "tampered", "bad_share_complaint_upheld.jsonl"))
     decl_15_5 = _entries(os.path.join(ROOT, "v3", "tampered", "declared_tally_differs.jsonl"))[60]
+    late = _entries(os.path.join(ROOT, "v3", "tampered", "complaint_after_close.jsonl"))[58]
+    twice = _entries(os.path.join(ROOT, "v3", "tampered", "trustee_named_twice.jsonl"))[27]
+    log_key_call = _entries(os.path.join(ROOT, "v3", "tampered", "log_key_as_trustee.jsonl"))[27]
+    small = _entries(os.path.join(ROOT, "v3", "tampered", "small_order_box_key.jsonl"))[28]
     opens, closes = 1773468000000, 1774072800000  # the referendum called at position 27
     p27 = decode_payload(v[27].payload)
     check("v3/valid: the referendum at 27 opens and closes as these checks assume",
@@ -1196,6 +1318,46 @@ def check_v3_rechained():
          ("invalid", 58, "declared_too_early")),
         ("the valid ledger with its two decryption shares in the other order, declared", swapped, ("valid", 61)),
         ("the valid ledger up to its complete ceremony", plain(v[:37]), ("valid", 37)),
+        # Complaints are taken until closes_at_ms (section 15.2). The valid
+        # ballots fit bad_share_complaint_upheld's ceremony (the same dealt
+        # polynomials, so the same K); its upheld complaint moved into voting.
+        ("bad_share_complaint_upheld's complaint during voting, after the 21 ballots: upheld",
+         plain(bad[:37]) + plain(v[37:58]) + [(bad[37], v[57].time_ms + 1)], ("valid", 59)),
+        ("...then a decryption share after closes_at_ms",
+         plain(bad[:37]) + plain(v[37:58]) + [(bad[37], v[57].time_ms + 1), (v[58], None)],
+         ("invalid", 59, "ceremony_failed")),
+        ("...then the declaration (no share)",
+         plain(bad[:37]) + plain(v[37:58]) + [(bad[37], v[57].time_ms + 1), (v[60], None)],
+         ("invalid", 59, "ceremony_failed")),
+        ("the upheld complaint at closes_at_ms - 1", plain(bad[:37]) + plain(v[37:58]) + [(bad[37], closes - 1)],
+         ("valid", 59)),
+        ("the upheld complaint at closes_at_ms", plain(bad[:37]) + plain(v[37:58]) + [(bad[37], closes)],
+         ("invalid", 58, "ceremony_closed")),
+        ("complaint_after_close's complaint at closes_at_ms - 1: taken, and unfounded",
+         plain(v[:58]) + [(late, closes - 1)], ("invalid", 58, "complaint_unfounded")),
+        ("complaint_after_close's complaint after the ceremony, before opens_at_ms: unfounded",
+         plain(v[:37]) + [(late, v[36].time_ms)], ("invalid", 37, "complaint_unfounded")),
+        # The trustee checks come after the window check (section 15.2).
+        ("trustee_named_twice's call at opens_at_ms + 1 (its window starts before now): bad_window first",
+         plain(v[:27]) + [(twice, opens + 1)], ("invalid", 27, "bad_window")),
+        ("log_key_as_trustee's call at opens_at_ms: bad_trustees", plain(v[:27]) + [(log_key_call, opens)],
+         ("invalid", 27, "bad_trustees")),
+        # ...and after the first check, which calling again passes.
+        ("log_key_as_trustee's call after the valid call (the petition is in a referendum that is not void)",
+         plain(v[:28]) + [(log_key_call, None)], ("invalid", 28, "referendum_not_allowed")),
+        ("trustee_named_twice's call after an upheld complaint (calling again passes the first check)",
+         plain(bad[:38]) + [(twice, bad[37].time_ms)], ("invalid", 38, "bad_trustees")),
+        ("log_key_as_trustee's call at opens_at_ms with the ceremony incomplete: calling again passes, "
+         "the window holds (opens_at_ms >= now), then bad_trustees", plain(v[:36]) + [(log_key_call, opens)],
+         ("invalid", 36, "bad_trustees")),
+        ("the same at opens_at_ms + 1: calling again passes, then bad_window",
+         plain(v[:36]) + [(log_key_call, opens + 1)], ("invalid", 36, "bad_window")),
+        ("small_order_box_key's commitment at opens_at_ms: ceremony_closed first",
+         plain(v[:28]) + [(small, opens)], ("invalid", 28, "ceremony_closed")),
+        ("(assumption: 'once per trustee' before the small-order test) small_order_box_key's commitment after "
+         "the same trustee's valid one", plain(v[:29]) + [(small, None)], ("invalid", 29, "ceremony_step_repeated")),
+        ("small_order_box_key's commitment after the other two trustees' (any position)",
+         plain(v[:28]) + plain(v[29:31]) + [(small, v[30].time_ms)], ("invalid", 30, "ceremony_step_invalid")),
     ]
     for label, items, want in cases:
         got = verify(rechain(items))
@@ -1459,13 +1621,22 @@ def check_v3_synthetic():
         v.ceremony(ref)
         return v
 
-    @case("(assumption: FORMAT.md does not refuse an election key K = 0) a ceremony whose K is the identity",
-          None)
-    def _():
+    def identity_key():
         v, ref = village("called")
         trs = ref.trustees
         trs[2].coeffs[0] = -(trs[0].coeffs[0] + trs[1].coeffs[0]) % r255.L
         v.ceremony(ref)
+        return v, ref
+
+    @case("a ceremony whose election key K is the identity is accepted (section 15.2, Joint keys)", None)
+    def _():
+        return identity_key()[0]
+
+    @case("K the identity: a ballot whose proofs were made for K = 0 (they verify) is invalid_ballot",
+          "invalid_ballot")
+    def _():
+        v, ref = identity_key()
+        v.ballot(ref, 0, 0, at=ref.opens)
         return v
 
     # --- complaints ---------------------------------------------------------
@@ -1509,10 +1680,48 @@ def check_v3_synthetic():
             v.complain(ref, i, a)
             return v
 
-    @case("a complaint at opens_at_ms", "ceremony_closed")
+    @case("a complaint at opens_at_ms is still taken (until closes_at_ms), and judged: unfounded",
+          "complaint_unfounded")
     def _():
         v, ref = village("complete")
         v.complain(ref, 2, 0, at=ref.opens)
+        return v
+
+    @case("an unfounded complaint during voting, after ballots", "complaint_unfounded")
+    def _():
+        v, ref = village("voted")
+        v.complain(ref, 1, 0)
+        return v
+
+    @case("a complaint at closes_at_ms", "ceremony_closed")
+    def _():
+        v, ref = village("voted")
+        v.complain(ref, 1, 0, at=ref.closes)
+        return v
+
+    @case("a complaint at closes_at_ms by a voter who is no trustee (ceremony_closed comes first)",
+          "ceremony_closed")
+    def _():
+        v, ref = village("voted")
+        v.act(v.voters[0], 16, ref.id + bytes(33), at=ref.closes)
+        return v
+
+    @case("a complaint during voting by a voter who is no trustee", "not_a_trustee")
+    def _():
+        v, ref = village("voted")
+        v.act(v.voters[0], 16, ref.id + bytes(33))
+        return v
+
+    @case("a dealt polynomial at opens_at_ms (kinds 13-15 close at opens_at_ms)", "ceremony_closed")
+    def _():
+        v, ref = village("committed")
+        v.deal(ref, 0, at=ref.opens)
+        return v
+
+    @case("shares at opens_at_ms", "ceremony_closed")
+    def _():
+        v, ref = village("dealt")
+        v.send(ref, 0, at=ref.opens)
         return v
 
     def failed(how):
@@ -1701,6 +1910,279 @@ def check_v3_synthetic():
         v.call(v.pid, dt=ref.opens - v.time)
         return v
 
+    # --- the call's trustees (section 15.2, in section 9's order) -----------
+    def trustee_list(v, *which):
+        """Trustee keys for a call: spare keys by index, or bytes as given."""
+        return [bytes(v.spare_keys[w].verify_key) if isinstance(w, int) else w for w in which]
+
+    def not_a_point():
+        """32 bytes that are no edwards25519 point (the first y from 2 up)."""
+        from verify import is_canonical_point
+        y = 2
+        while is_canonical_point(y.to_bytes(32, "little")):
+            y += 1
+        return y.to_bytes(32, "little")
+
+    def non_canonical():
+        """y + p for the first y from 2 up that is a point's (not of small
+        order): the same point as y, spelled non-canonically."""
+        from verify import is_canonical_point, key_acceptable
+        y = 2
+        while not key_acceptable(y.to_bytes(32, "little")):
+            y += 1
+        assert y < 19 and not is_canonical_point((y + 2**255 - 19).to_bytes(32, "little"))
+        return (y + 2**255 - 19).to_bytes(32, "little")
+
+    def call_with(raw, **kw):
+        v = syn.Village(1)
+        v.genesis()
+        v.enrol(v.voters[:3])
+        pid = v.petition()
+        v.call(pid, raw_trustees=raw(v), **kw)
+        return v
+
+    for label, raw in (
+            ("the same key twice (trustees 0 and 2)", lambda v: trustee_list(v, 0, 1, 0)),
+            ("the same key twice, adjacent", lambda v: trustee_list(v, 0, 0, 1)),
+            ("the log key", lambda v: trustee_list(v, 0, 1, bytes(v.log.verify_key))),
+            ("the log key as trustee 0", lambda v: trustee_list(v, bytes(v.log.verify_key), 0, 1)),
+            ("a key of small order (the identity's encoding)",
+             lambda v: trustee_list(v, 0, 1, bytes([1]) + bytes(31))),
+            ("a key that is no point", lambda v: trustee_list(v, 0, not_a_point(), 1)),
+            ("a non-canonical key (y + p for a point's y < 19, not of small order)",
+             lambda v: trustee_list(v, 0, 1, non_canonical()))):
+        @case(f"a call naming {label} as a trustee", "bad_trustees")
+        def _(raw=raw):
+            return call_with(raw)
+
+    @case("a call naming a trustee twice with a window that starts before now: bad_window comes first",
+          "bad_window")
+    def _():
+        return call_with(lambda v: trustee_list(v, 0, 1, 0), opens_in=-2000)
+
+    @case("a call naming the log key with a window shorter than the minimum: bad_window comes first",
+          "bad_window")
+    def _():
+        return call_with(lambda v: trustee_list(v, 0, 1, bytes(v.log.verify_key)), window=10)
+
+    @case("a call naming the log key on a petition that already has a referendum: referendum_not_allowed first",
+          "referendum_not_allowed")
+    def _():
+        v, ref = village("complete")
+        v.call(v.pid, raw_trustees=trustee_list(v, 3, 4, bytes(v.log.verify_key)))
+        return v
+
+    @case("a call naming the commission, the council and a voter as trustees, then the whole story", None)
+    def _():
+        v = syn.Village(1)
+        v.genesis()
+        v.enrol(v.voters[:3])
+        pid = v.petition()
+        ref = v.call(pid, trustee_keys=[v.commission, v.council, v.voters[2]])
+        v.ceremony(ref)
+        v.ballot(ref, 0, 0, at=ref.opens)
+        v.ballot(ref, 2, 1)
+        v.share(ref, 2, at=ref.closes)
+        v.share(ref, 0)
+        v.declare(ref)
+        return v
+
+    @case("the commission as trustee 0 commits with a nonce not above the commission's last", "stale_nonce")
+    def _():
+        v = syn.Village(1)
+        v.genesis()
+        v.enrol(v.voters[:3])
+        pid = v.petition()
+        ref = v.call(pid, trustee_keys=[v.commission, v.council, v.voters[2]])
+        v.commit(ref, 0, nonce=v.nonces[bytes(v.commission.verify_key)])
+        return v
+
+    @case("a voter as trustee 2 commits with a nonce not above its last act as a voter", "stale_nonce")
+    def _():
+        v = syn.Village(1)
+        v.genesis()
+        v.enrol(v.voters[:3])
+        pid = v.petition()
+        v.act(v.voters[2], 4, syn.s_("culture") + syn.s_("Bins") + syn.s_("More bins."), nonce=40)
+        ref = v.call(pid, trustee_keys=[v.commission, v.council, v.voters[2]])
+        v.commit(ref, 2, nonce=40)
+        return v
+
+    @case("(assumption: one nonce record per key) a trustee enrolled as a voter after its commitment files a "
+          "petition with a nonce below its last trustee act", "stale_nonce")
+    def _():
+        v, ref = village("called")
+        v.commit(ref, 0, nonce=50)
+        v.enrol([ref.trustees[0].key])
+        v.act(ref.trustees[0].key, 4, syn.s_("culture") + syn.s_("Bins") + syn.s_("More bins."), nonce=10)
+        return v
+
+    # --- small-order box keys (section 15.2, trustee_committed) -------------
+    p25519 = 2**255 - 19
+    small_order_u = set()  # the u = (1 + y) / (1 - y) of section 5's small-order points but the identity
+    for enc_ in SMALL_ORDER:
+        y_ = int.from_bytes(enc_, "little") & ((1 << 255) - 1)
+        if y_ != 1:
+            small_order_u.add((1 + y_) * pow(1 - y_, p25519 - 2, p25519) % p25519)
+    for label, u in [("0", 0), ("1", 1), ("p - 1", p25519 - 1)] + [
+            (f"the order-8 u {u_.to_bytes(32, 'little').hex()[:8]}...", u_) for u_ in sorted(small_order_u)
+            if u_ not in (0, 1)] + [("p (0 spelled non-canonically)", p25519),
+                                     ("p + 1 (1 spelled non-canonically)", p25519 + 1),
+                                     ("0 with bit 255 set", 2**255)]:
+        @case(f"a commitment with box key u = {label} (small order)", "ceremony_step_invalid")
+        def _(u=u):
+            v, ref = village("called")
+            v.commit(ref, 0, box_key=u.to_bytes(32, "little"))
+            return v
+
+    @case("a commitment with box key u = 2 (not of small order; on the curve or its twist alike)", None)
+    def _():
+        v, ref = village("called")
+        v.commit(ref, 0, box_key=(2).to_bytes(32, "little"))
+        return v
+
+    @case("a commitment whose box key has bit 255 set over a real key (X25519 masks it: not of small order)", None)
+    def _():
+        v, ref = village("called")
+        tr = ref.trustees[1]
+        v.commit(ref, 1, box_key=tr.box_key[:31] + bytes([tr.box_key[31] | 0x80]))
+        return v
+
+    @case("...whose trustee later complains with its box secret: X25519(box_secret, 9) is not the box key as "
+          "written", "ceremony_step_invalid")
+    def _():
+        v, ref = village("called")
+        tr = ref.trustees[1]
+        v.commit(ref, 0)
+        v.commit(ref, 1, box_key=tr.box_key[:31] + bytes([tr.box_key[31] | 0x80]))
+        v.commit(ref, 2)
+        v.deal(ref, 0)
+        v.deal(ref, 1)
+        v.deal(ref, 2)
+        v.send(ref, 0)
+        v.complain(ref, 1, 0)
+        return v
+
+    @case("a small-order box key by a voter who is no trustee (the common checks come first)", "not_a_trustee")
+    def _():
+        v, ref = village("called")
+        v.act(v.voters[0], 13, ref.id + bytes(32) + bytes(32))
+        return v
+
+    @case("a small-order box key at opens_at_ms", "ceremony_closed")
+    def _():
+        v, ref = village("called")
+        v.commit(ref, 0, box_key=bytes(32), at=ref.opens)
+        return v
+
+    @case("(assumption: the small-order test comes after 'once per trustee') a second commitment with a "
+          "small-order box key", "ceremony_step_repeated")
+    def _():
+        v, ref = village("called")
+        v.commit(ref, 0)
+        v.commit(ref, 0, box_key=bytes(32))
+        return v
+
+    # --- a complaint upheld during voting (section 15.2) --------------------
+    def failed_in_voting(at=None):
+        """Trustee 0 sends trustee 1 a box that does not open; the ceremony
+        completes, voters 0 and 1 vote, then trustee 1 complains (upheld)."""
+        v, ref = village("dealt")
+        v.send(ref, 0, boxes=v.boxes(ref, 0, bad_box=1))
+        v.send(ref, 1)
+        v.send(ref, 2)
+        v.ballot(ref, 0, 0, at=ref.opens)
+        v.ballot(ref, 1, 1)
+        v.complain(ref, 1, 0, at=at)
+        return v, ref
+
+    @case("a complaint upheld during voting, after the ceremony completed and two ballots", None)
+    def _():
+        return failed_in_voting()[0]
+
+    @case("a complaint upheld at closes_at_ms - 1", None)
+    def _():
+        v, ref = village("dealt")
+        v.send(ref, 0, boxes=v.boxes(ref, 0, value={1: (ref.trustees[0].f(2) + 1) % r255.L}))
+        v.send(ref, 1)
+        v.send(ref, 2)
+        v.ballot(ref, 0, 0, at=ref.opens)
+        v.complain(ref, 1, 0, at=ref.closes - 1)
+        return v
+
+    @case("the same complaint at closes_at_ms", "ceremony_closed")
+    def _():
+        v, ref = village("dealt")
+        v.send(ref, 0, boxes=v.boxes(ref, 0, value={1: (ref.trustees[0].f(2) + 1) % r255.L}))
+        v.send(ref, 1)
+        v.send(ref, 2)
+        v.ballot(ref, 0, 0, at=ref.opens)
+        v.complain(ref, 1, 0, at=ref.closes)
+        return v
+
+    @case("after a complaint upheld during voting: a new voter's ballot", "ceremony_failed")
+    def _():
+        v, ref = failed_in_voting()
+        v.ballot(ref, 2, 0)
+        return v
+
+    @case("after a complaint upheld during voting: a re-vote", "ceremony_failed")
+    def _():
+        v, ref = failed_in_voting()
+        v.ballot(ref, 0, 1)
+        return v
+
+    @case("after a complaint upheld during voting: a second complaint", "ceremony_failed")
+    def _():
+        v, ref = failed_in_voting()
+        v.complain(ref, 2, 0)
+        return v
+
+    @case("after a complaint upheld during voting: a decryption share after closes_at_ms", "ceremony_failed")
+    def _():
+        v, ref = failed_in_voting()
+        v.share(ref, 2, at=ref.closes)
+        return v
+
+    @case("after a complaint upheld during voting: the declaration", "ceremony_failed")
+    def _():
+        v, ref = failed_in_voting()
+        v.declare(ref, tally=[1, 1], outcome=2, at=ref.closes)
+        return v
+
+    @case("after a complaint upheld during voting: the referendum is void and called again, its ceremony, "
+          "ballots, shares and declaration", None)
+    def _():
+        v, ref = failed_in_voting()
+        ref2 = v.call(v.pid, trustee_keys=v.spare_keys[3:6])
+        v.ceremony(ref2)
+        v.ballot(ref2, 0, 1, at=ref2.opens)
+        v.ballot(ref2, 2, 0)
+        v.share(ref2, 1, at=ref2.closes)
+        v.share(ref2, 2)
+        v.declare(ref2)
+        return v
+
+    @case("after a complaint upheld during voting and a new call: a ballot in the void referendum",
+          "ceremony_failed")
+    def _():
+        v, ref = failed_in_voting()
+        v.call(v.pid, trustee_keys=v.spare_keys[3:6])
+        v.ballot(ref, 2, 0)
+        return v
+
+    @case("a new call naming a trustee twice on the void referendum's petition", "bad_trustees")
+    def _():
+        v, ref = failed_in_voting()
+        v.call(v.pid, raw_trustees=trustee_list(v, 3, 4, 3))
+        return v
+
+    @case("a new call during voting while the complete ceremony stands (no complaint)", "referendum_not_allowed")
+    def _():
+        v, ref = village("voted")
+        v.call(v.pid, trustee_keys=v.spare_keys[3:6])
+        return v
+
     # --- decoding (sections 1, 4, 15) -------------------------------------
     for label, kw in (("threshold 1", dict(raw_threshold=1)), ("threshold 4 of 3 trustees", dict(raw_threshold=4)),
                       ("one trustee", dict(n=1, t=1)), ("17 trustees", dict(raw_trustees=[bytes(32)] * 17))):
@@ -1738,6 +2220,7 @@ if __name__ == "__main__":
     started = time.monotonic()
     check_keccak_merlin(vectors["secret_format_3"]["merlin"])
     check_ristretto()
+    check_x25519()
     check_secret_vectors(vectors["secret_format_3"])
     check_v3_rechained()
     check_v3_synthetic()

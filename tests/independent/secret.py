@@ -2,8 +2,9 @@
 the ceremony's arithmetic, in Python, for verify.py.
 
 Written from FORMAT.md alone, with ristretto255.py (RFC 9496, pure Python),
-merlin.py (Merlin 1.0 / STROBE-128 / Keccak-f[1600], pure Python) and PyNaCl
-for crypto_box and X25519. Scalars are Python ints mod L; an element is kept
+merlin.py (Merlin 1.0 / STROBE-128 / Keccak-f[1600], pure Python), X25519
+and HSalsa20 in Python below, and PyNaCl for XSalsa20-Poly1305 (the box's
+secretbox). Scalars are Python ints mod L; an element is kept
 both as its 32 bytes as written (what transcripts and hashes take) and as a
 decoded point (what the arithmetic takes).
 
@@ -129,28 +130,108 @@ def poly_eval(coeffs, x):
     return acc
 
 
+# X25519 (RFC 7748, section 5), in Python: the box keys, the small-order
+# test of a trustee_committed and the shared secret of a box.
+P25519 = 2**255 - 19
+A24 = 121665
+
+
+def x25519(k, u):
+    """X25519(k, u) of RFC 7748: k clamped, u's top bit masked and u taken
+    modulo p; the Montgomery ladder; the result as 32 bytes little-endian."""
+    k = bytearray(k)
+    k[0] &= 248
+    k[31] &= 127
+    k[31] |= 64
+    k = int.from_bytes(k, "little")
+    x1 = (int.from_bytes(u, "little") & ((1 << 255) - 1)) % P25519
+    x2, z2, x3, z3, swap = 1, 0, x1, 1, 0
+    for t in reversed(range(255)):
+        bit = (k >> t) & 1
+        swap ^= bit
+        if swap:
+            x2, x3, z2, z3 = x3, x2, z3, z2
+        swap = bit
+        a, b = (x2 + z2) % P25519, (x2 - z2) % P25519
+        aa, bb = a * a % P25519, b * b % P25519
+        e = (aa - bb) % P25519
+        c, d = (x3 + z3) % P25519, (x3 - z3) % P25519
+        da, cb = d * a % P25519, c * b % P25519
+        x3 = (da + cb) ** 2 % P25519
+        z3 = x1 * (da - cb) ** 2 % P25519
+        x2 = aa * bb % P25519
+        z2 = e * (aa + A24 * e) % P25519
+    if swap:
+        x2, z2 = x3, z3
+    return (x2 * pow(z2, P25519 - 2, P25519) % P25519).to_bytes(32, "little")
+
+
+X25519_BASE = (9).to_bytes(32, "little")
+SMALL_ORDER_PROBE = bytes([1]) * 32
+
+
 def box_key_of(box_secret):
-    """X25519(secret, 9): the box key of a box secret."""
-    return nacl.bindings.crypto_scalarmult_base(box_secret)
+    """X25519(box_secret, 9): the box key of a box secret."""
+    return x25519(box_secret, X25519_BASE)
+
+
+def box_key_small_order(box_key):
+    """Section 15.2, trustee_committed: a box key is of small order when
+    X25519(k, box_key) is 32 zero bytes for k = 32 bytes 0x01."""
+    return x25519(SMALL_ORDER_PROBE, box_key) == bytes(32)
+
+
+def _hsalsa20(key, inp):
+    """HSalsa20 (the first step of XSalsa20 and of crypto_box's beforenm):
+    the Salsa20 core's 20 rounds without the final addition, words 0, 5, 10,
+    15, 6, 7, 8, 9 of the state."""
+    def rotl(v, c):
+        return ((v << c) & 0xFFFFFFFF) | (v >> (32 - c))
+
+    def words(b):
+        return [int.from_bytes(b[i:i + 4], "little") for i in range(0, len(b), 4)]
+
+    c = words(b"expand 32-byte k")
+    k, n = words(key), words(inp)
+    x = [c[0], k[0], k[1], k[2], k[3], c[1], n[0], n[1], n[2], n[3], c[2], k[4], k[5], k[6], k[7], c[3]]
+
+    def qr(a, b, cc, d):
+        x[b] ^= rotl((x[a] + x[d]) & 0xFFFFFFFF, 7)
+        x[cc] ^= rotl((x[b] + x[a]) & 0xFFFFFFFF, 9)
+        x[d] ^= rotl((x[cc] + x[b]) & 0xFFFFFFFF, 13)
+        x[a] ^= rotl((x[d] + x[cc]) & 0xFFFFFFFF, 18)
+
+    for _ in range(10):
+        qr(0, 4, 8, 12), qr(5, 9, 13, 1), qr(10, 14, 2, 6), qr(15, 3, 7, 11)  # columns
+        qr(0, 1, 2, 3), qr(5, 6, 7, 4), qr(10, 11, 8, 9), qr(15, 12, 13, 14)  # rows
+    return b"".join(x[i].to_bytes(4, "little") for i in (0, 5, 10, 15, 6, 7, 8, 9))
+
+
+def box_shared_secret(sender_box_key, recipient_box_secret):
+    """X25519(recipient's box secret, sender's box key)."""
+    return x25519(recipient_box_secret, sender_box_key)
 
 
 def open_box(sealed, nonce, sender_box_key, recipient_box_secret):
-    """NaCl crypto_box_open of the 48 sealed bytes -> the 32-byte plaintext,
-    or None if the box does not open.
+    """Section 15.1, Boxes: NaCl crypto_box (curve25519xsalsa20poly1305) in
+    crypto_box_easy's layout, the 16-byte Poly1305 tag first, then the 32
+    encrypted bytes -> the 32-byte plaintext, or None if the box does not
+    open.
 
-    Assumption: the 48 bytes are read as NaCl's crypto_box_easy writes them,
-    the 16-byte Poly1305 tag first, then the 32 encrypted bytes. FORMAT.md
-    15.1 says "48 sealed bytes (the 32-byte plaintext and the 16-byte tag)",
-    which names no order (and lists the tag last); the valid fixture's box
-    from trustee 1 to trustee 2 opens this way with trustee 2's box secret
-    (revealed in v3/tampered/bad_share_complaint_upheld) to the share that
-    P_1(3) commits to, and does not open with the tag last.
-
-    libsodium refuses a box whose X25519 shared secret is all zero (a box key
-    of small order); FORMAT.md does not say what such a box is. Here it does
-    not open."""
+    The X25519 shared secret is computed here (RFC 7748, the secret
+    clamped); a box whose shared secret is 32 zero bytes does not open
+    (FORMAT.md 15.1, libsodium's rule applied whatever the library). The
+    box's key is HSalsa20(shared secret, 16 zero bytes), computed here too;
+    PyNaCl's crypto_secretbox_open_easy (XSalsa20-Poly1305, tag first) then
+    opens the 48 bytes with it, which is crypto_box_open_easy_afternm."""
+    if len(sealed) != 48 or len(nonce) != 24:
+        return None
+    shared = box_shared_secret(sender_box_key, recipient_box_secret)
+    if shared == bytes(32):
+        return None
+    key = _hsalsa20(shared, bytes(16))
     try:
-        return nacl.bindings.crypto_box_open(sealed, nonce, sender_box_key, recipient_box_secret)
+        return nacl.bindings.crypto_secretbox_open_easy(sealed, nonce, key)
     except (nacl.exceptions.CryptoError, ValueError, TypeError):
         return None
 

@@ -53,7 +53,7 @@ class Trustee:
     def __init__(self, rng, t, key):
         self.key = key  # nacl SigningKey
         self.box_secret = bytes(rng.randrange(256) for _ in range(32))
-        self.box_key = nacl.bindings.crypto_scalarmult_base(self.box_secret)
+        self.box_key = nacl.bindings.crypto_scalarmult_base(self.box_secret)  # libsodium's X25519, not secret.py's
         self.coeffs = [rng.randrange(1, L) for _ in range(t)]
         self.opening = bytes(rng.randrange(256) for _ in range(32))
 
@@ -179,10 +179,12 @@ class Village:
 
     # --- section 15.2: the ceremony --------------------------------------
 
-    def commit(self, ref, i, commitment=None, **kw):
+    def commit(self, ref, i, commitment=None, box_key=None, **kw):
+        """Trustee i's commitment; `box_key` replaces the box key it publishes
+        (its box secret stays: a complaint then proves nothing)."""
         tr = ref.trustees[i]
-        return self.act(tr.key, 13, ref.id + (tr.commitment() if commitment is None else commitment) + tr.box_key,
-                        **kw)
+        return self.act(tr.key, 13, ref.id + (tr.commitment() if commitment is None else commitment)
+                        + (tr.box_key if box_key is None else box_key), **kw)
 
     def deal(self, ref, i, poly=None, opening=None, proof=None, n=None, **kw):
         tr = ref.trustees[i]

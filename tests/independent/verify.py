@@ -423,9 +423,8 @@ class Ceremony:
     shares: list = field(default_factory=list)  # [(trustee index, [D_i])] in log order
 
     def index(self, key):
-        """The author's trustee index, or None. Assumption: FORMAT.md does
-        not say that the trustees of a call are distinct; a key listed twice
-        is read here as the trustee of its first index."""
+        """The author's trustee index (its position in the call's list; no
+        key is listed twice, else the call was bad_trustees), or None."""
         return self.trustees.index(key) if key in self.trustees else None
 
 
@@ -513,10 +512,9 @@ class Ledger:
 
     # --- helpers -------------------------------------------------------
 
-    def status(self, pet, t, skip_referendum=False):
-        """Petition status at time t, in the order of section 9 (without its
-        first case with skip_referendum: see may_call)."""
-        if pet.in_referendum and not skip_referendum:
+    def status(self, pet, t):
+        """Petition status at time t, in the order of section 9."""
+        if pet.in_referendum:
             return "in_referendum"
         if pet.decision:
             return "accepted" if pet.decision == 1 else "rejected"
@@ -700,6 +698,14 @@ class Ledger:
         if not (opens >= entry.time_ms and closes >= opens and
                 self.g["referendum_window_min_ms"] <= closes - opens <= self.g["referendum_window_max_ms"]):
             raise Bad("bad_window")
+        if self.format == 3:
+            # Section 15.2: after the window check and before the limit on
+            # referendums, every trustee key is acceptable (section 5), no
+            # key is listed twice, and none is the log key.
+            trustees = p["trustees"]
+            if not (all(key_acceptable(k) for k in trustees) and len(set(trustees)) == len(trustees)
+                    and self.g["log_key"] not in trustees):
+                raise Bad("bad_trustees")
         if len(self.referendums) >= MAX_REFERENDUMS:
             raise Bad("limit_exceeded")
         self.admissions.discard(admission)
@@ -712,21 +718,23 @@ class Ledger:
             self.referendums[ehash].ceremony = Ceremony(trustees=p["trustees"], threshold=p["threshold"])
             # Section 15.2, Nonces: "A trustee who is not the commission, the
             # council or a voter has its own nonce record from the call that
-            # names it." One record per key: a key that has one keeps it.
+            # names it." Section 9, step 2: "the record is the first of these
+            # that applies, in that order" (commission, council, ever
+            # enrolled, trustee). Assumption (see the report): a key has one
+            # record, "the author's last accepted nonce", whichever of these
+            # made it first; a trustee enrolled later keeps its nonces, and
+            # a voter or role key named as a trustee keeps its own.
             for key in p["trustees"]:
                 self.nonces.setdefault(key, None)
 
     def may_call(self, pet, now):
-        """referendum_called's status check. Section 9: the petition's status
+        """referendum_called's first check. Section 9: the petition's status
         now is rejected or ruling_overdue. Section 15.2, Calling again
-        (format 3): a petition that already has a referendum may have another
-        when that referendum's ceremony failed or was not complete at its
-        opens_at_ms (judged at now: now >= opens_at_ms and not complete),
-        provided the council rejected it or its ruling is overdue.
-
-        Assumption: "the council rejected the petition or its ruling is
-        overdue" is the status of section 9 with its first case
-        (in_referendum) skipped."""
+        (format 3): the check also passes when the status is in_referendum
+        and that referendum is void at now: its ceremony failed (a complaint
+        was upheld, before or during voting), or it is not complete and
+        now >= its opens_at_ms. (FORMAT.md: such a petition was rejected or
+        overdue when that referendum was called; nothing else is checked.)"""
         status = self.status(pet, now)
         if status in ("rejected", "ruling_overdue"):
             return True
@@ -734,9 +742,7 @@ class Ledger:
             return False
         old = self.referendums[pet.referendum]
         c = old.ceremony
-        if not (c.failed or (now >= old.opens_at_ms and not c.complete)):
-            return False
-        return self.status(pet, now, skip_referendum=True) in ("rejected", "ruling_overdue")
+        return c.failed or (now >= old.opens_at_ms and not c.complete)
 
     def ballot_cast(self, entry, p, ehash):
         ref = self.referendum(p["referendum"])
@@ -780,10 +786,13 @@ class Ledger:
 
     def ceremony_act(self, entry, p):
         """The first checks of kinds 13-16 (section 15.2, Order and rules):
-        the referendum exists, time_ms < opens_at_ms, the author is a
-        trustee, the ceremony has not failed. -> (ceremony, author's index)."""
+        the referendum exists; time_ms < opens_at_ms for kinds 13-15 and
+        time_ms < closes_at_ms for a complaint (16), else ceremony_closed;
+        the author is a trustee; the ceremony has not failed.
+        -> (ceremony, author's index)."""
         ref = self.referendum(p["referendum"])
-        if not entry.time_ms < ref.opens_at_ms:
+        until = ref.closes_at_ms if p["kind"] == TRUSTEE_COMPLAINED else ref.opens_at_ms
+        if not entry.time_ms < until:
             raise Bad("ceremony_closed")
         c = ref.ceremony
         i = c.index(entry.author)
@@ -797,6 +806,13 @@ class Ledger:
         c, i = self.ceremony_act(entry, p)
         if i in c.committed:
             raise Bad("ceremony_step_repeated")
+        # Section 15.2: a box_key of small order (X25519(0x01 * 32, box_key)
+        # is 32 zero bytes) is ceremony_step_invalid. Assumption (see the
+        # report): FORMAT.md states this rule with the body, not in the
+        # order of the rules; it is checked here after "once per trustee",
+        # as the other kinds check their body (polynomial, shares) last.
+        if secret.box_key_small_order(p["box_key"]):
+            raise Bad("ceremony_step_invalid")
         c.committed[i] = (p["commitment"], p["box_key"])
 
     def trustee_dealt(self, entry, p, ehash):
@@ -846,7 +862,13 @@ class Ledger:
         plaintext = secret.open_box(sealed, nonce, c.committed[a][1], p["box_secret"])
         if secret.share_matches(plaintext, c.dealt[a], i + 1):
             raise Bad("complaint_unfounded")
-        c.failed = True  # upheld: the ceremony fails, and has no election key
+        # Upheld: the ceremony fails, and has no election key. Complaints are
+        # taken until closes_at_ms, so this may happen during voting, after
+        # the ceremony completed and ballots were cast: the referendum is
+        # then void (it may be called again) and its ballots are never
+        # decrypted; later ballots, shares and the declaration are
+        # ceremony_failed.
+        c.failed = True
         c.complete, c.key_shares, c.key = False, [], None
 
     def secret_ballot(self, entry, p, ref, voter):
@@ -859,11 +881,17 @@ class Ledger:
             raise Bad("ceremony_incomplete")
         if p["options"] != ref.options:
             raise Bad("invalid_ballot")
+        # Section 15.2, Joint keys: an election key K equal to the identity
+        # is accepted, "and then every ballot is invalid_ballot since K is
+        # not a valid key" (whatever its proofs).
+        if c.key.bytes == secret.IDENTITY_BYTES:
+            raise Bad("invalid_ballot")
         cts = secret.verify_ballot(self.id, p["referendum"], entry.author, c.key, p["options"], p["ballot"])
         if cts is None:
             raise Bad("invalid_ballot")
         # No double_ballot: a later ballot replaces the earlier one. The
-        # voter's district counts one ballot however often they vote.
+        # voter's district counts one ballot however often they vote: the
+        # district the voter is enrolled in at their first accepted ballot.
         if entry.author not in c.ballots:
             self.districts[voter.district].ballots += 1
         self.ballots.add((p["referendum"], entry.author))

@@ -222,7 +222,9 @@ impl ElectionKey {
             static LAST: std::cell::RefCell<Option<([u8; 32], PublicKey<Ristretto>)>> =
                 const { std::cell::RefCell::new(None) };
         }
-        if let Some(key) = LAST.with(|last| last.borrow().as_ref().filter(|(b, _)| *b == self.0).map(|(_, k)| k.clone())) {
+        if let Some(key) =
+            LAST.with(|last| last.borrow().as_ref().filter(|(b, _)| *b == self.0).map(|(_, k)| k.clone()))
+        {
             return Ok(key);
         }
         let key = PublicKey::from_bytes(&self.0).map_err(|_| SecretError::Malformed { what: "the election key" })?;

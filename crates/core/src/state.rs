@@ -836,11 +836,14 @@ impl Ledger {
                         }
                         None => {
                             self.voter_index.insert(*voter_key, index(self.voters.len()));
+                            // Format 3: one nonce record per key: a trustee
+                            // enrolled later keeps its record.
+                            let last_nonce = self.trustee_nonces.remove(voter_key).flatten();
                             self.voters.push(Voter {
                                 district: district_index,
                                 enrolled: true,
                                 enrolled_at: ctx.position,
-                                last_nonce: None,
+                                last_nonce,
                             });
                         }
                     }
