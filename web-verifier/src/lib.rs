@@ -345,7 +345,7 @@ impl Session {
                 }
             })
             .flatten();
-        match self.chain.check_with(&prepared, checked.as_deref()) {
+        match self.chain.check_with(&prepared, checked.as_deref().map(dauys_core::secret::PreChecked::Valid)) {
             Ok(()) => {
                 self.record(&prepared);
                 if let Ok(entry) = &prepared {
