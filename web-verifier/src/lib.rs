@@ -61,23 +61,13 @@ pub const BALLOT_VALID: u8 = 1;
 pub const BALLOT_INVALID: u8 = 2;
 
 fn ballot_verdict(line: &[u8], ledger_id: &Hash, keys: &HashMap<Hash, (dauys_core::secret::ElectionKey, usize)>) -> u8 {
-    use dauys_core::event::Ballot;
     let Ok((_, _, bytes)) = dauys_core::verify::parse_line(line) else { return BALLOT_UNCHECKED };
     let Ok(entry) = dauys_core::Entry::decode(&bytes) else { return BALLOT_UNCHECKED };
     let Ok(payload) = dauys_core::Payload::decode(entry.payload) else { return BALLOT_UNCHECKED };
-    let Body::BallotCast { referendum, ballot: Ballot::Secret(ballot) } = &payload.body else {
-        return BALLOT_UNCHECKED;
-    };
-    let Some((key, options)) = keys.get(referendum) else { return BALLOT_UNCHECKED };
-    if payload.ledger_id != *ledger_id {
-        return BALLOT_UNCHECKED;
-    }
-    let context =
-        dauys_core::secret::BallotContext { ledger_id, referendum, voter: &entry.author, key, options: *options };
-    if ballot.verify(&context).is_ok() {
-        BALLOT_VALID
-    } else {
-        BALLOT_INVALID
+    match dauys_core::secret::check_payload(ledger_id, &entry.author, &payload, |r| keys.get(r).copied()) {
+        None => BALLOT_UNCHECKED,
+        Some(Ok(_)) => BALLOT_VALID,
+        Some(Err(_)) => BALLOT_INVALID,
     }
 }
 

@@ -444,22 +444,35 @@ impl Ceremony {
         if crypto_box::SecretKey::from(*box_secret).public_key().to_bytes() != box_key {
             return Err(self.invalid("the revealed box secret is not the complainer's box key"));
         }
-        let Some(shares) = &self.sent[a] else {
+        if self.sent[a].is_none() {
             return Err(self.invalid(format!("trustee {accused} has sent no shares")));
-        };
-        let (_, dealer) = self.dealt[a].as_ref().expect("shares are sent after dealing");
-        let (_, sender_box) = self.commitments[a].expect("shares are sent after committing");
-        let slot = if i < a { i } else { i - 1 };
-        let opened = open_share(&sender_box, box_secret, &shares[slot]);
-        let matches = opened.is_some_and(|share| {
-            dealer.participant_key(i).is_some_and(|k| Ristretto::mul_generator(share.expose_scalar()) == k.as_element())
-        });
-        if matches {
+        }
+        if self.share_is_good(a, i, box_secret) {
             return Err(Rejection::ComplaintUnfounded { referendum: hex32(&self.referendum), accused });
         }
         self.failed = Some((accused, u8::try_from(i).unwrap_or(u8::MAX)));
         self.joint = None;
         Ok(())
+    }
+
+    /// Opens the share trustee `from` sealed for trustee `to` with `to`'s
+    /// box secret (its slot in `from`'s list skips `from` itself): the
+    /// scalar, or `None` if `from` sent nothing or the box does not open.
+    fn open_share_to(&self, from: usize, to: usize, box_secret: &[u8; 32]) -> Option<SecretKey<Ristretto>> {
+        let shares = self.sent.get(from)?.as_ref()?;
+        let (_, sender_box) = self.commitments.get(from)?.as_ref()?;
+        let slot = if to < from { to } else { to - 1 };
+        open_share(sender_box, box_secret, shares.get(slot)?)
+    }
+
+    /// Whether the share `from` sealed for `to` opens with `to`'s box secret
+    /// and lies on `from`'s polynomial at `to + 1`.
+    fn share_is_good(&self, from: usize, to: usize, box_secret: &[u8; 32]) -> bool {
+        let expected = self.dealt.get(from).and_then(Option::as_ref).and_then(|(_, d)| d.participant_key(to));
+        match (self.open_share_to(from, to, box_secret), expected) {
+            (Some(share), Some(key)) => Ristretto::mul_generator(share.expose_scalar()) == key.as_element(),
+            _ => false,
+        }
     }
 
     /// Whether the ceremony failed, or never completed before `opens_at_ms`
@@ -656,15 +669,8 @@ impl TrusteeSecrets {
     /// polynomials (each is grounds for a complaint).
     pub fn bad_senders(&self, ceremony: &Ceremony, index: usize) -> Vec<usize> {
         (0..ceremony.trustees.len())
-            .filter(|&j| j != index)
-            .filter(|&j| {
-                let Some(shares) = ceremony.sent_by(j) else { return false };
-                let slot = if index < j { index } else { index - 1 };
-                let (_, sender_box) = ceremony.commitment_of(j).expect("sent after committing");
-                let opened = open_share(sender_box, &self.box_secret, &shares[slot]);
-                let expected = ceremony.dealt[j].as_ref().and_then(|(_, d)| d.participant_key(index));
-                !matches!((opened, expected), (Some(s), Some(k)) if Ristretto::mul_generator(s.expose_scalar()) == k.as_element())
-            })
+            .filter(|&j| j != index && ceremony.sent[j].is_some())
+            .filter(|&j| !ceremony.share_is_good(j, index, &self.box_secret))
             .collect()
     }
 
@@ -672,10 +678,11 @@ impl TrusteeSecrets {
     pub fn active(&self, ceremony: &Ceremony, index: usize) -> Result<ActiveParticipant<Ristretto>, String> {
         let mut participant = self.exchanging(ceremony, index)?;
         for j in (0..ceremony.trustees.len()).filter(|&j| j != index) {
-            let shares = ceremony.sent_by(j).ok_or(format!("trustee {j} has not sent its shares"))?;
-            let slot = if index < j { index } else { index - 1 };
-            let (_, sender_box) = ceremony.commitment_of(j).ok_or("no commitment")?;
-            let share = open_share(sender_box, &self.box_secret, &shares[slot])
+            if ceremony.sent_by(j).is_none() {
+                return Err(format!("trustee {j} has not sent its shares"));
+            }
+            let share = ceremony
+                .open_share_to(j, index, &self.box_secret)
                 .ok_or(format!("the share from trustee {j} does not open"))?;
             participant.insert_secret_share(j, share).map_err(|e| format!("the share from trustee {j}: {e}"))?;
         }

@@ -429,6 +429,26 @@ impl SecretBallot {
     }
 }
 
+/// The proofs of the secret ballot in `payload` by `author`, checked
+/// against the election key and option count `key_of` gives for its
+/// referendum: `None` when the act is no secret ballot of ledger
+/// `ledger_id` or no key is known. The one pre-check of the node, the
+/// verifier and the page's workers.
+pub fn check_payload(
+    ledger_id: &Hash,
+    author: &crate::PublicKey,
+    payload: &crate::Payload,
+    key_of: impl FnOnce(&Hash) -> Option<(ElectionKey, usize)>,
+) -> Option<Result<Vec<Ciphertext>, SecretError>> {
+    use crate::event::{Ballot, Body};
+    let Body::BallotCast { referendum, ballot: Ballot::Secret(ballot) } = &payload.body else { return None };
+    if payload.ledger_id != *ledger_id {
+        return None;
+    }
+    let (key, options) = key_of(referendum)?;
+    Some(ballot.verify(&BallotContext { ledger_id, referendum, voter: author, key: &key, options }))
+}
+
 /// The running encrypted tally of a referendum: per option, the sum of the
 /// counted ballots' ciphertexts.
 #[derive(Debug, Clone)]

@@ -393,13 +393,7 @@ impl LedgerView {
     /// is no secret ballot, its referendum has no key yet, or a proof fails:
     /// the rules then check (and refuse) it themselves.
     pub fn check_ballot(&self, author: &PublicKey, payload: &Payload) -> Option<Vec<Ciphertext<Ristretto>>> {
-        let Body::BallotCast { referendum, ballot: Ballot::Secret(ballot) } = &payload.body else { return None };
-        if payload.ledger_id != self.ledger_id {
-            return None;
-        }
-        let (key, options) = self.ballot_key(referendum)?;
-        let context = BallotContext { ledger_id: &self.ledger_id, referendum, voter: author, key: &key, options };
-        ballot.verify(&context).ok()
+        crate::secret::check_payload(&self.ledger_id, author, payload, |r| self.ballot_key(r))?.ok()
     }
 }
 

@@ -21,7 +21,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine as _;
 use dauys_core::event::{Ballot, Body};
-use dauys_core::secret::BallotContext;
 use dauys_core::summary::{petition_view, referendum_view};
 use dauys_core::verify::export_line;
 use dauys_core::{
@@ -468,27 +467,14 @@ async fn submit(State(shared): State<Arc<Shared>>, request: Request) -> Response
     // The writer gets the verdict either way, so the rules refuse a ballot
     // with a bad proof only after their earlier checks, in FORMAT.md's order.
     let mut checked = None;
-    if let Body::BallotCast { referendum, ballot: Ballot::Secret(ballot) } = &payload.body {
-        let snapshot = shared.snapshot();
-        if let Some((key, options)) = snapshot.view.ballot_key(referendum) {
-            let (ballot, referendum, ledger_id, author) =
-                (ballot.clone(), *referendum, *snapshot.view.ledger_id(), submission.author);
-            let verdict = tokio::task::spawn_blocking(move || {
-                let context = BallotContext {
-                    ledger_id: &ledger_id,
-                    referendum: &referendum,
-                    voter: &author,
-                    key: &key,
-                    options,
-                };
-                ballot.verify(&context)
-            })
-            .await;
-            match verdict {
-                Ok(Ok(ciphertexts)) if payload.ledger_id == ledger_id => checked = Some(Ok(ciphertexts)),
-                Ok(Err(problem)) if payload.ledger_id == ledger_id => checked = Some(Err(problem.to_string())),
-                _ => {}
-            }
+    if matches!(&payload.body, Body::BallotCast { ballot: Ballot::Secret(_), .. }) {
+        let (view, author, ballot) = (shared.snapshot().view.clone(), submission.author, payload.clone());
+        let verdict = tokio::task::spawn_blocking(move || {
+            dauys_core::secret::check_payload(view.ledger_id(), &author, &ballot, |r| view.ballot_key(r))
+        })
+        .await;
+        if let Ok(Some(verdict)) = verdict {
+            checked = Some(verdict.map_err(|problem| problem.to_string()));
         }
     }
     let (reply, answer) = oneshot::channel();
