@@ -200,33 +200,7 @@ fn ingest(clients: usize, events: usize, with_witness: bool) -> anyhow::Result<(
     let verified = sample.iter().filter(|s| crypto::verify(&s.author, &s.payload, &s.signature).is_ok()).count();
     let one_core = verified as f64 / started.elapsed().as_secs_f64();
     eprintln!("pre-signed {made} supports for {clients} clients; posting");
-    let started = Instant::now();
-    // One OS thread per client: each is a sequential submitter with its own
-    // keep-alive connection, as 64 independent citizens' apps would be.
-    let handles: Vec<_> = per_client
-        .into_iter()
-        .map(|mine| {
-            let url = url.clone();
-            std::thread::spawn(move || {
-                let agent = ureq::AgentBuilder::new().build();
-                let mut latencies = Vec::with_capacity(mine.len());
-                let mut failed = 0usize;
-                for submission in &mine {
-                    let t = Instant::now();
-                    match post(&agent, &url, submission) {
-                        Ok(201) => latencies.push(t.elapsed()),
-                        _ => failed += 1,
-                    }
-                }
-                (latencies, failed)
-            })
-        })
-        .collect();
-    let results: Vec<(Vec<Duration>, usize)> = handles.into_iter().map(|h| h.join().unwrap_or_default()).collect();
-    let elapsed = started.elapsed();
-    let mut latencies: Vec<Duration> = results.iter().flat_map(|(l, _)| l.iter().copied()).collect();
-    let failed: usize = results.iter().map(|(_, f)| f).sum();
-    latencies.sort();
+    let (latencies, failed, elapsed) = post_all(&url, per_client);
     let acked = latencies.len();
     // How long a receipt would wait for the witness quorum: from the last
     // acknowledgment until the served (cosigned) checkpoint covers it.
@@ -293,6 +267,38 @@ fn ingest(clients: usize, events: usize, with_witness: bool) -> anyhow::Result<(
         );
     }
     Ok(())
+}
+
+/// Posts every client's submissions, one OS thread per client: each a
+/// sequential submitter with its own keep-alive connection, as independent
+/// citizens' apps would be. The acknowledged acts' latencies (sorted), the
+/// failures, and the wall time.
+fn post_all(url: &str, per_client: Vec<Vec<Submission>>) -> (Vec<Duration>, usize, Duration) {
+    let started = Instant::now();
+    let handles: Vec<_> = per_client
+        .into_iter()
+        .map(|mine| {
+            let url = url.to_owned();
+            std::thread::spawn(move || {
+                let agent = ureq::AgentBuilder::new().build();
+                let mut latencies = Vec::with_capacity(mine.len());
+                let mut failed = 0usize;
+                for submission in &mine {
+                    let t = Instant::now();
+                    match post(&agent, &url, submission) {
+                        Ok(201) => latencies.push(t.elapsed()),
+                        _ => failed += 1,
+                    }
+                }
+                (latencies, failed)
+            })
+        })
+        .collect();
+    let results: Vec<(Vec<Duration>, usize)> = handles.into_iter().map(|h| h.join().unwrap_or_default()).collect();
+    let elapsed = started.elapsed();
+    let mut latencies: Vec<Duration> = results.iter().flat_map(|(l, _)| l.iter().copied()).collect();
+    latencies.sort();
+    (latencies, results.iter().map(|(_, f)| f).sum(), elapsed)
 }
 
 fn ms(d: Duration) -> f64 {
@@ -467,23 +473,8 @@ fn bench_ceremony(
     referendum: &dauys_core::Hash,
     options: usize,
 ) -> (dauys_core::ceremony::Ceremony, Vec<dauys_core::ceremony::TrusteeSecrets>) {
-    use dauys_core::ceremony::{Ceremony, TrusteeSecrets};
     let trustees: Vec<Keypair> = (0..3).map(|i| dauys_fixtures::key(&format!("bench/trustee/{i}"))).collect();
-    let mut ceremony = Ceremony::new(*referendum, trustees.iter().map(Keypair::public).collect(), 2, options);
-    let secrets: Vec<_> = trustees.iter().map(|t| TrusteeSecrets::derive(&t.seed(), referendum)).collect();
-    for (i, t) in trustees.iter().enumerate() {
-        let c = secrets[i].commitment(&ceremony, i);
-        ceremony.commit(&t.public(), c, secrets[i].box_key()).expect("commits");
-    }
-    let dealt: Vec<_> = (0..3).map(|i| secrets[i].dealt(&ceremony, i).expect("deals")).collect();
-    for (i, t) in trustees.iter().enumerate() {
-        ceremony.deal(&t.public(), &dealt[i]).expect("deals");
-    }
-    for (i, t) in trustees.iter().enumerate() {
-        let shares = secrets[i].sealed_shares(&ceremony, i).expect("seals");
-        ceremony.send(&t.public(), &shares).expect("sends");
-    }
-    (ceremony, secrets)
+    dauys_fixtures::secret::complete_ceremony(referendum, &trustees, 2, options)
 }
 
 fn ballots() -> anyhow::Result<()> {
@@ -695,31 +686,7 @@ fn ingest_secret(clients: usize, ballots: usize) -> anyhow::Result<()> {
         per_client[client].push(submission);
     }
     std::thread::sleep(Duration::from_millis(opens.saturating_sub(dauys_node::now_ms()) + 50));
-    let started = Instant::now();
-    let handles: Vec<_> = per_client
-        .into_iter()
-        .map(|mine| {
-            let url = url.clone();
-            std::thread::spawn(move || {
-                let agent = ureq::AgentBuilder::new().build();
-                let mut latencies = Vec::with_capacity(mine.len());
-                let mut failed = 0usize;
-                for submission in &mine {
-                    let t = Instant::now();
-                    match post(&agent, &url, submission) {
-                        Ok(201) => latencies.push(t.elapsed()),
-                        _ => failed += 1,
-                    }
-                }
-                (latencies, failed)
-            })
-        })
-        .collect();
-    let results: Vec<(Vec<Duration>, usize)> = handles.into_iter().map(|h| h.join().unwrap_or_default()).collect();
-    let elapsed = started.elapsed();
-    let mut latencies: Vec<Duration> = results.iter().flat_map(|(l, _)| l.iter().copied()).collect();
-    let failed: usize = results.iter().map(|(_, f)| f).sum();
-    latencies.sort();
+    let (latencies, failed, elapsed) = post_all(&url, per_client);
     let _ = child.kill();
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);
