@@ -18,6 +18,8 @@
 //! the `#[wasm_bindgen]` layer only converts errors into JavaScript errors
 //! carrying a stable `code`.
 
+pub mod portal;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use base64::prelude::{Engine as _, BASE64_STANDARD as BASE64};
@@ -107,6 +109,21 @@ pub struct Act {
     /// Whether it counts: false for a ballot replaced by a later ballot of
     /// the same voter in the same referendum (format 3's re-voting).
     pub counts: bool,
+}
+
+/// What the replayed ledger says of one voter's key.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Citizen {
+    /// Enrolled now.
+    pub enrolled: bool,
+    /// The district enrolled in ("" for none).
+    pub district: String,
+    /// Position of the enrolment: referendums called after it are the
+    /// voter's to vote in.
+    pub enrolled_at: Option<u64>,
+    /// Format 2: the nonce of the key's last accepted act (decimal; a new
+    /// act's nonce must exceed it).
+    pub last_nonce: Option<String>,
 }
 
 /// What is remembered per entry for "find my act": its hash (32 bytes),
@@ -422,6 +439,46 @@ impl Session {
         }
     }
 
+    /// The state recomputed so far, its statuses judged at `reader_ms` (a
+    /// reader's clock; see [`Summary::at`]): after [`Session::finish`], the
+    /// verified state; during the replay, what is known so far and not yet
+    /// verified as a whole.
+    pub fn summary_at(&self, reader_ms: u64) -> Option<Summary> {
+        let ledger = self.chain.ledger()?;
+        Some(Summary::at(&ledger.view(), self.chain.size(), self.chain.head(), reader_ms))
+    }
+
+    /// Whether the published screen would refuse a petition with these
+    /// texts: the subject and term it matched.
+    pub fn screen(&self, title: &str, text: &str) -> Option<(String, String)> {
+        self.chain.ledger()?.screen(&[title, text])
+    }
+
+    /// What the replayed ledger says of one voter's key (hex).
+    pub fn citizen(&self, key: &str) -> Citizen {
+        let mut citizen = Citizen::default();
+        let (Ok(key), Some(ledger)) = (dauys_core::hexser::parse::<32>(key.trim()), self.chain.ledger()) else {
+            return citizen;
+        };
+        if let Some((district, at)) = ledger.enrolment(&key) {
+            citizen.enrolled = true;
+            citizen.district = district.to_owned();
+            citizen.enrolled_at = Some(at);
+        }
+        citizen.last_nonce = ledger.last_nonce(&key).map(|n| n.to_string());
+        citizen
+    }
+
+    /// Whether `query` (64 hex digits) is the secret seed of a key that
+    /// acted in or was enrolled in this ledger: "find my act" refuses it
+    /// rather than searching with it.
+    pub fn is_known_secret(&self, query: &str) -> bool {
+        let Ok(seed) = dauys_core::hexser::parse::<32>(query.trim()) else { return false };
+        let public = dauys_core::Keypair::from_seed(&seed).public();
+        self.index.author_ids.contains_key(&public)
+            || self.chain.ledger().is_some_and(|ledger| ledger.enrolment(&public).is_some())
+    }
+
     /// Entries verified so far.
     pub fn entries(&self) -> u64 {
         self.chain.size()
@@ -491,6 +548,9 @@ pub struct ReceiptReport {
     pub time_ms: u64,
     /// SHA-256 of the entry, hex.
     pub entry_hash: String,
+    /// The entry's payload, base64: a client compares it with what it
+    /// submitted.
+    pub payload: String,
 }
 
 fn log_key(text: &str) -> Result<VerifierKey, String> {
@@ -513,6 +573,7 @@ pub fn receipt_report(text: &str, log: &str, witnesses: &str, quorum: usize) -> 
         if let Ok(entry) = dauys_core::Entry::decode(&receipt.entry) {
             report.author = hex::encode(entry.author);
             report.time_ms = entry.time_ms;
+            report.payload = BASE64.encode(entry.payload);
             report.kind =
                 dauys_core::Payload::decode(entry.payload).map(|p| p.body.kind().name()).unwrap_or("?").into();
         }
@@ -815,5 +876,95 @@ impl Verifier {
     /// Acts by a key or with an entry hash, as JSON.
     pub fn find(&self, query: &str) -> String {
         serde_json::to_string(&self.session.find(query)).unwrap_or_else(|_| "[]".into())
+    }
+    /// [`Session::summary_at`] as JSON (`null` before the genesis).
+    #[wasm_bindgen(js_name = summaryAt)]
+    pub fn summary_at(&self, reader_ms: f64) -> String {
+        // A clock reading from JavaScript: whole and non-negative by construction.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let reader_ms = reader_ms as u64;
+        serde_json::to_string(&self.session.summary_at(reader_ms)).unwrap_or_else(|_| "null".into())
+    }
+    /// [`Session::screen`] as JSON: `{"subject", "term"}` or `null`.
+    pub fn screen(&self, title: &str, text: &str) -> String {
+        let found = self.session.screen(title, text).map(|(subject, term)| serde_json::json!({"subject": subject, "term": term}));
+        serde_json::to_string(&found).unwrap_or_else(|_| "null".into())
+    }
+    /// [`Session::citizen`] as JSON.
+    pub fn citizen(&self, key: &str) -> String {
+        serde_json::to_string(&self.session.citizen(key)).unwrap_or_default()
+    }
+    /// [`Session::is_known_secret`].
+    #[wasm_bindgen(js_name = isKnownSecret)]
+    pub fn is_known_secret(&self, query: &str) -> bool {
+        self.session.is_known_secret(query)
+    }
+}
+
+/// What a pasted text is: `secret` (a secret key file), `locked` (a locked
+/// key file) or `other`. Nothing of it is kept.
+#[wasm_bindgen(js_name = keyTextKind)]
+pub fn key_text_kind(text: &str) -> String {
+    match portal::key_text_kind(text) {
+        portal::KeyText::Secret => "secret",
+        portal::KeyText::Locked => "locked",
+        portal::KeyText::Other => "other",
+    }
+    .into()
+}
+
+/// A QR code of `text`, as SVG.
+#[wasm_bindgen(js_name = qrSvg)]
+pub fn qr_svg(text: &str) -> Result<String, JsValue> {
+    portal::qr_svg(text).map_err(|e| js_sys_error(&e))
+}
+
+/// The voter's key on this device ([`portal::Wallet`]): JavaScript holds
+/// only this handle, never the secret.
+#[wasm_bindgen]
+pub struct Wallet {
+    inner: portal::Wallet,
+}
+
+#[wasm_bindgen]
+impl Wallet {
+    /// A new key from 32 random bytes.
+    pub fn create(entropy: &[u8]) -> Result<Wallet, JsValue> {
+        portal::Wallet::create(entropy).map(|inner| Wallet { inner }).map_err(|e| js_sys_error(&e))
+    }
+    /// The key in a secret key file's text.
+    #[wasm_bindgen(js_name = fromKeyFile)]
+    pub fn from_key_file(text: &str) -> Result<Wallet, JsValue> {
+        portal::Wallet::from_key_text(text).map(|inner| Wallet { inner }).map_err(|e| js_sys_error(&e))
+    }
+    /// Opens a locked key file.
+    pub fn unlock(locked: &str, passphrase: &str) -> Result<Wallet, JsValue> {
+        portal::Wallet::unlock(locked, passphrase).map(|inner| Wallet { inner }).map_err(|e| js_sys_error(&e))
+    }
+    /// Locks the key under a passphrase (40 random bytes): a locked key file.
+    pub fn lock(&self, passphrase: &str, entropy: &[u8]) -> Result<String, JsValue> {
+        self.inner.lock(passphrase, entropy).map_err(|e| js_sys_error(&e))
+    }
+    /// The public key, hex.
+    #[wasm_bindgen(js_name = publicKey)]
+    pub fn public_key(&self) -> String {
+        self.inner.public_hex()
+    }
+    /// Signs an act (JSON, see [`portal::CitizenAct`]): the body of `POST /v1/events`.
+    pub fn sign(
+        &self,
+        ledger_id: &str,
+        format: u16,
+        nonce: &str,
+        act: &str,
+        keys: &str,
+        entropy: &[u8],
+    ) -> Result<String, JsValue> {
+        let nonce: u64 = nonce.parse().map_err(|_| js_sys_error("the nonce is not a whole number"))?;
+        let act: portal::CitizenAct =
+            serde_json::from_str(act).map_err(|e| js_sys_error(&format!("not an act: {e}")))?;
+        let submission =
+            self.inner.sign(ledger_id, format, nonce, &act, keys, entropy).map_err(|e| js_sys_error(&e))?;
+        Ok(portal::submission_json(&submission))
     }
 }

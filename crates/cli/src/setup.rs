@@ -192,7 +192,10 @@ pub fn demo(
         };
         let ledger_id = dauys_core::sha256(&seed[32..]);
         let origin = format!("demo.dauys.invalid/{}", hex::encode(&ledger_id[..6]));
-        let story = dauys_fixtures::village_with(Version::LATEST, &roles, ledger_id, &origin);
+        let mut story = dauys_fixtures::village_with(Version::LATEST, &roles, ledger_id, &origin);
+        // Live petitions around today: one collecting, one awaiting the
+        // council, and a secret referendum open for voting.
+        dauys_fixtures::live_tail(&mut story.builder, &roles, dauys_node::now_ms());
         let mut acts = Vec::new();
         for (bytes, _) in story.builder.entries() {
             let entry = Entry::decode(bytes).map_err(|e| anyhow::anyhow!("{e}"))?;

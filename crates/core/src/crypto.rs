@@ -112,7 +112,46 @@ impl Keypair {
     pub fn sign(&self, message: &[u8]) -> [u8; 64] {
         self.signing.sign(message).to_bytes()
     }
+
+    /// The text of a secret key file (FORMAT.md, "Client files"): a header
+    /// line, comments, and the seed as 64 lowercase hex digits.
+    pub fn to_key_text(&self) -> String {
+        format!(
+            "{SECRET_KEY_HEADER} (Ed25519 seed)\n# Keep this file private: whoever holds it acts in your name.\n# public key {}\n{}\n",
+            hex::encode(self.public()),
+            hex::encode(self.seed())
+        )
+    }
+
+    /// Reads the text of a secret key file written by
+    /// [`Keypair::to_key_text`]. Errors name the problem, never the content.
+    pub fn from_key_text(text: &str) -> Result<Self, String> {
+        if !text.starts_with(SECRET_KEY_HEADER) {
+            return Err(format!(
+                "not a dauys secret key file (it must begin with `{SECRET_KEY_HEADER}`; create one with `dauys keygen`)"
+            ));
+        }
+        let seed_line = text
+            .lines()
+            .skip(1)
+            .map(str::trim)
+            .find(|line| !line.is_empty() && !line.starts_with('#'))
+            .ok_or_else(|| "the key file holds no key".to_owned())?;
+        let seed = crate::hexser::parse::<32>(seed_line)
+            .map_err(|_| "the key is not 64 lowercase hex digits".to_owned())?;
+        let keypair = Keypair::from_seed(&seed);
+        // The public key line, when present, must be this key's.
+        if let Some(public) = text.lines().find_map(|l| l.strip_prefix("# public key ")) {
+            if public.trim() != hex::encode(keypair.public()) {
+                return Err("the key file's public key does not match its secret".to_owned());
+            }
+        }
+        Ok(keypair)
+    }
 }
+
+/// The first line of every secret key file begins with this.
+pub const SECRET_KEY_HEADER: &str = "DAUYS SECRET KEY";
 
 #[cfg(test)]
 mod tests {

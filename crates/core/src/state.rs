@@ -112,6 +112,9 @@ pub struct Petition {
     pub subject: String,
     /// Title.
     pub title: String,
+    /// Full text (shared, not copied, when the state is).
+    #[serde(serialize_with = "serialize_shared_str")]
+    pub text: std::sync::Arc<str>,
     /// Supports needed, fixed at filing.
     pub threshold: u64,
     /// End of the signing period (exclusive).
@@ -131,6 +134,10 @@ pub struct Petition {
     pub referendum: Option<Hash>,
     /// Whether it was filed under a commission admission.
     pub admitted: bool,
+}
+
+fn serialize_shared_str<S: serde::Serializer>(value: &std::sync::Arc<str>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(value)
 }
 
 fn serialize_opt_hash<S: serde::Serializer>(value: &Option<Hash>, s: S) -> Result<S::Ok, S::Error> {
@@ -612,6 +619,14 @@ impl Ledger {
     pub fn districts(&self) -> &imbl::Vector<District> {
         &self.view.districts
     }
+    /// Whether `key` is an enrolled voter now: its district's label and the
+    /// position of the enrolment that made it one.
+    pub fn enrolment(&self, key: &PublicKey) -> Option<(&str, u64)> {
+        let voter = &self.voters[self.voter(key)? as usize];
+        let district = self.view.districts.get(voter.district as usize)?;
+        Some((district.name.as_str(), voter.enrolled_at))
+    }
+
     /// Format 2: the nonce of `author`'s last accepted act, if any.
     pub fn last_nonce(&self, author: &PublicKey) -> Option<u64> {
         match self.nonce_holder(author)? {
@@ -872,6 +887,7 @@ impl Ledger {
                     initiator: ctx.author,
                     subject: subject.clone(),
                     title: title.clone(),
+                    text: text.as_str().into(),
                     threshold: threshold(rules, self.view.enrolled),
                     signing_deadline_ms: now.saturating_add(rules.signing_period_ms),
                     supports_online: 0,

@@ -51,6 +51,9 @@ pub struct Summary {
     pub head: String,
     /// Node time of the last entry.
     pub time_ms: u64,
+    /// The moment statuses, phases and deadlines are judged at: the last
+    /// entry's time, or a reader's present clock when later.
+    pub as_of_ms: u64,
     /// Voters enrolled now.
     pub enrolled: u64,
     /// The published rules.
@@ -100,9 +103,18 @@ pub fn referendum_view(ledger: &LedgerView, referendum: &Referendum, now_ms: u64
 }
 
 impl Summary {
-    /// The summary of a ledger with `size` entries ending in `head`.
+    /// The summary of a ledger with `size` entries ending in `head`, its
+    /// statuses judged at the last entry's time.
     pub fn new(ledger: &LedgerView, size: u64, head: &crate::Hash) -> Self {
-        let now = ledger.time_ms();
+        Self::at(ledger, size, head, 0)
+    }
+
+    /// The same summary with time-dependent statuses (a signing period that
+    /// ended, a ruling overdue, a referendum's phase) judged at `reader_ms`,
+    /// a reader's present clock, when it is later than the last entry. The
+    /// verified state itself (counts, rulings, tallies) is the same.
+    pub fn at(ledger: &LedgerView, size: u64, head: &crate::Hash, reader_ms: u64) -> Self {
+        let now = ledger.time_ms().max(reader_ms);
         let genesis = ledger.genesis();
         Self {
             format: ledger.version().number(),
@@ -111,7 +123,8 @@ impl Summary {
             jurisdiction: genesis.jurisdiction.clone(),
             size,
             head: hex::encode(head),
-            time_ms: now,
+            time_ms: ledger.time_ms(),
+            as_of_ms: now,
             enrolled: ledger.enrolled(),
             rules: genesis.rules.clone(),
             commission_key: hex::encode(genesis.commission_key),

@@ -127,8 +127,7 @@ pub enum StartError {
     Fork(String),
 }
 
-/// The text that opens every secret key file.
-pub const SECRET_KEY_HEADER: &str = "DAUYS SECRET KEY";
+pub use dauys_core::crypto::SECRET_KEY_HEADER;
 
 /// Whether `text` is (or contains) a dauys secret key file: commands that
 /// expect public keys or ledgers refuse it without echoing any of it.
@@ -138,39 +137,15 @@ pub fn is_secret_key_text(text: &[u8]) -> bool {
 
 /// The content of a secret key file: the header, a warning, the seed.
 pub fn secret_key_text(keypair: &Keypair) -> String {
-    format!(
-        "{SECRET_KEY_HEADER} (Ed25519 seed)\n# Keep this file private: whoever holds it acts in your name.\n# public key {}\n{}\n",
-        hex::encode(keypair.public()),
-        hex::encode(keypair.seed())
-    )
+    keypair.to_key_text()
 }
 
 /// Reads a secret key file written by [`secret_key_text`]. Errors name the
 /// problem, never the content.
 pub fn read_key_file(path: &Path) -> Result<Keypair, String> {
     let text = std::fs::read(path).map_err(|e| e.to_string())?;
-    if !text.starts_with(SECRET_KEY_HEADER.as_bytes()) {
-        return Err(format!(
-            "not a dauys secret key file (it must begin with `{SECRET_KEY_HEADER}`; create one with `dauys keygen`)"
-        ));
-    }
     let text = String::from_utf8(text).map_err(|_| "the key file is not text".to_owned())?;
-    let seed_line = text
-        .lines()
-        .skip(1)
-        .map(str::trim)
-        .find(|line| !line.is_empty() && !line.starts_with('#'))
-        .ok_or_else(|| "the key file holds no key".to_owned())?;
-    let seed =
-        dauys_core::hexser::parse::<32>(seed_line).map_err(|_| "the key is not 64 lowercase hex digits".to_owned())?;
-    let keypair = Keypair::from_seed(&seed);
-    // The public key line, when present, must be this key's.
-    if let Some(public) = text.lines().find_map(|l| l.strip_prefix("# public key ")) {
-        if public.trim() != hex::encode(keypair.public()) {
-            return Err("the key file's public key does not match its secret".to_owned());
-        }
-    }
-    Ok(keypair)
+    Keypair::from_key_text(&text)
 }
 
 /// The running node.

@@ -2,11 +2,15 @@
 //! and served at `/` as one self-contained HTML page: style, script, the
 //! worker, the wasm-bindgen glue and the wasm itself (base64) inline, so the
 //! same page works from the node, from a mirror, and saved to disk.
+//!
+//! The page is gzipped once, when first asked for, and served with a strong
+//! `ETag`: a browser revalidates (`no-cache`) and gets `304 Not Modified`
+//! until the binary, and so the page, changes.
 
 use std::sync::OnceLock;
 
 use axum::extract::Path;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -39,22 +43,68 @@ fn assemble() -> Option<String> {
     )
 }
 
-fn page() -> Option<&'static str> {
-    static PAGE: OnceLock<Option<String>> = OnceLock::new();
-    PAGE.get_or_init(assemble).as_deref()
+/// The page as served: plain, gzipped, and its entity tag.
+struct Page {
+    html: String,
+    gzip: Vec<u8>,
+    etag: HeaderValue,
 }
 
-async fn index() -> Response {
-    match page() {
-        Some(html) => ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], html)
-            .into_response(),
-        None => ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], NOT_BUILT).into_response(),
+fn page() -> Option<&'static Page> {
+    static PAGE: OnceLock<Option<Page>> = OnceLock::new();
+    PAGE.get_or_init(|| {
+        let html = assemble()?;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        std::io::Write::write_all(&mut encoder, html.as_bytes()).ok()?;
+        let gzip = encoder.finish().ok()?;
+        let digest = <sha2::Sha256 as sha2::Digest>::digest(html.as_bytes());
+        let etag = HeaderValue::from_str(&format!("\"{}\"", hex::encode(&digest[..16]))).ok()?;
+        Some(Page { html, gzip, etag })
+    })
+    .as_ref()
+}
+
+/// Whether the client accepts gzip (a `gzip` coding not given `q=0`).
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(
+        |coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            parts.next().is_some_and(|name| name.eq_ignore_ascii_case("gzip"))
+                && !parts.any(|p| p.replace(' ', "").eq_ignore_ascii_case("q=0"))
+        },
+    )
+}
+
+async fn index(headers: HeaderMap) -> Response {
+    let Some(page) = page() else {
+        return ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], NOT_BUILT).into_response();
+    };
+    let common = [
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        (header::ETAG, page.etag.clone()),
+        (header::VARY, HeaderValue::from_static("accept-encoding")),
+    ];
+    let matches = headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|tag| tag.trim() == "*" || tag.trim().trim_start_matches("W/") == page.etag);
+    if matches {
+        return (StatusCode::NOT_MODIFIED, common).into_response();
+    }
+    let html = (header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    if accepts_gzip(&headers) {
+        let gzip = (header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        (common, [html, gzip], page.gzip.as_slice()).into_response()
+    } else {
+        (common, [html], page.html.as_str()).into_response()
     }
 }
 
-async fn file(Path(path): Path<String>) -> Response {
+async fn file(Path(path): Path<String>, headers: HeaderMap) -> Response {
     if path == "dauys-verifier.html" {
-        return index().await;
+        return index(headers).await;
     }
     match ASSETS.iter().find(|(name, ..)| *name == path) {
         Some((_, mime, bytes)) => {
