@@ -145,6 +145,19 @@ struct ActIndex {
 /// No target.
 const NO_TARGET: u32 = u32::MAX;
 
+/// The petition or referendum an act concerns, if any.
+fn target_of(body: &Body) -> Option<Hash> {
+    match body {
+        Body::PetitionSupported { petition }
+        | Body::PaperSupportsRecorded { petition, .. }
+        | Body::PetitionWithdrawn { petition, .. }
+        | Body::CouncilRuled { petition, .. }
+        | Body::ReferendumCalled { petition, .. } => Some(*petition),
+        Body::BallotCast { referendum, .. } | Body::ResultDeclared { referendum, .. } => Some(*referendum),
+        _ => None,
+    }
+}
+
 /// A verification in progress.
 #[derive(Default)]
 pub struct Session {
@@ -158,6 +171,11 @@ pub struct Session {
     frontier: Frontier,
     wanted: BTreeSet<u64>,
     roots: HashMap<u64, Hash>,
+    /// Petition → UTC day (days since the epoch) → supports
+    /// recorded that day, online and on paper.
+    supports_by_day: HashMap<Hash, BTreeMap<u64, u64>>,
+    /// The petition or referendum the first bad entry concerns.
+    failed_target: Option<Hash>,
 }
 
 /// What the page learns of a checkpoint checked against the log it
@@ -290,16 +308,7 @@ impl Session {
         if author == next {
             self.index.author_keys.push(entry.author);
         }
-        let target = match &payload.body {
-            Body::PetitionSupported { petition }
-            | Body::PaperSupportsRecorded { petition, .. }
-            | Body::PetitionWithdrawn { petition, .. }
-            | Body::CouncilRuled { petition, .. }
-            | Body::ReferendumCalled { petition, .. } => Some(*petition),
-            Body::BallotCast { referendum, .. } | Body::ResultDeclared { referendum, .. } => Some(*referendum),
-            _ => None,
-        };
-        let target = match target {
+        let target = match target_of(&payload.body) {
             Some(id) => {
                 let next = u32::try_from(self.index.target_keys.len()).unwrap_or(NO_TARGET);
                 let slot = *self.index.target_ids.entry(id).or_insert(next);
@@ -310,6 +319,16 @@ impl Session {
             }
             None => NO_TARGET,
         };
+        // Supports over time: per petition, per UTC day.
+        let supports = match &payload.body {
+            Body::PetitionSupported { petition } => Some((petition, 1)),
+            Body::PaperSupportsRecorded { petition, count, .. } => Some((petition, *count)),
+            _ => None,
+        };
+        if let Some((petition, count)) = supports {
+            let day = entry.time_ms / 86_400_000;
+            *self.supports_by_day.entry(*petition).or_default().entry(day).or_default() += count;
+        }
         self.index.hashes.push(entry.hash);
         self.index.authors.push(author);
         self.index.kinds.push(payload.body.kind() as u8);
@@ -365,6 +384,13 @@ impl Session {
                 Ok(())
             }
             Err(failure) => {
+                // What the first bad entry concerns, when it decodes: the
+                // page names that petition or referendum.
+                self.failed_target = prepared
+                    .as_ref()
+                    .ok()
+                    .and_then(|entry| entry.payload.as_ref().ok())
+                    .and_then(|payload| target_of(&payload.body));
                 self.failure = Some(failure.clone());
                 Err(failure)
             }
@@ -446,6 +472,17 @@ impl Session {
     pub fn summary_at(&self, reader_ms: u64) -> Option<Summary> {
         let ledger = self.chain.ledger()?;
         Some(Summary::at(&ledger.view(), self.chain.size(), self.chain.head(), reader_ms))
+    }
+
+    /// A petition's supports per UTC day (days since the epoch → count).
+    pub fn supports_by_day(&self, petition: &str) -> BTreeMap<u64, u64> {
+        let Ok(petition) = dauys_core::hexser::parse::<32>(petition.trim()) else { return BTreeMap::new() };
+        self.supports_by_day.get(&petition).cloned().unwrap_or_default()
+    }
+
+    /// The petition or referendum (hex id) the first bad entry concerns.
+    pub fn failed_target(&self) -> Option<String> {
+        self.failed_target.map(hex::encode)
     }
 
     /// Whether the published screen would refuse a petition with these
@@ -887,8 +924,21 @@ impl Verifier {
     }
     /// [`Session::screen`] as JSON: `{"subject", "term"}` or `null`.
     pub fn screen(&self, title: &str, text: &str) -> String {
-        let found = self.session.screen(title, text).map(|(subject, term)| serde_json::json!({"subject": subject, "term": term}));
+        let found = self
+            .session
+            .screen(title, text)
+            .map(|(subject, term)| serde_json::json!({"subject": subject, "term": term}));
         serde_json::to_string(&found).unwrap_or_else(|_| "null".into())
+    }
+    /// [`Session::supports_by_day`] as JSON (`{"day": count}`).
+    #[wasm_bindgen(js_name = supportsByDay)]
+    pub fn supports_by_day(&self, petition: &str) -> String {
+        serde_json::to_string(&self.session.supports_by_day(petition)).unwrap_or_default()
+    }
+    /// [`Session::failed_target`] (`""` for none).
+    #[wasm_bindgen(js_name = failedTarget)]
+    pub fn failed_target(&self) -> String {
+        self.session.failed_target().unwrap_or_default()
     }
     /// [`Session::citizen`] as JSON.
     pub fn citizen(&self, key: &str) -> String {

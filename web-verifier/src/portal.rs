@@ -298,8 +298,8 @@ pub fn submission_json(submission: &Submission) -> String {
 
 /// `text` as a QR code, an SVG image with a quiet zone (dark on light).
 pub fn qr_svg(text: &str) -> Result<String, String> {
-    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
-        .map_err(|e| e.to_string())?;
+    let code =
+        qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M).map_err(|e| e.to_string())?;
     Ok(code
         .render::<qrcode::render::svg::Color<'_>>()
         .min_dimensions(200, 200)
@@ -352,9 +352,10 @@ mod tests {
     #[test]
     fn signed_acts_verify_under_the_rule_core() {
         let wallet = Wallet::create(&[5; 32]).unwrap();
-        let act: CitizenAct =
-            serde_json::from_str(r#"{"act":"support","petition":"0101010101010101010101010101010101010101010101010101010101010101"}"#)
-                .unwrap();
+        let act: CitizenAct = serde_json::from_str(
+            r#"{"act":"support","petition":"0101010101010101010101010101010101010101010101010101010101010101"}"#,
+        )
+        .unwrap();
         let submission = wallet.sign(&hex::encode([9u8; 32]), 3, 42, &act, "", &[]).unwrap();
         let payload = Payload::decode(&submission.payload).unwrap();
         assert_eq!(payload.nonce, 42);

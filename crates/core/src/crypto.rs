@@ -137,8 +137,8 @@ impl Keypair {
             .map(str::trim)
             .find(|line| !line.is_empty() && !line.starts_with('#'))
             .ok_or_else(|| "the key file holds no key".to_owned())?;
-        let seed = crate::hexser::parse::<32>(seed_line)
-            .map_err(|_| "the key is not 64 lowercase hex digits".to_owned())?;
+        let seed =
+            crate::hexser::parse::<32>(seed_line).map_err(|_| "the key is not 64 lowercase hex digits".to_owned())?;
         let keypair = Keypair::from_seed(&seed);
         // The public key line, when present, must be this key's.
         if let Some(public) = text.lines().find_map(|l| l.strip_prefix("# public key ")) {

@@ -26,20 +26,29 @@ fn text(name: &str) -> Option<&'static str> {
     ASSETS.iter().find(|(n, ..)| *n == name).and_then(|(_, _, bytes)| std::str::from_utf8(bytes).ok())
 }
 
-/// Assembles the single-file page, or `None` if the assets are missing.
+fn gzip(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    std::io::Write::write_all(&mut encoder, bytes).ok()?;
+    encoder.finish().ok()
+}
+
+/// Assembles the single-file page (the wasm gzipped, then base64: the
+/// page unpacks it with the browser's `DecompressionStream`), or `None` if the assets are missing.
 fn assemble() -> Option<String> {
     let wasm = ASSETS.iter().find(|(n, ..)| *n == "pkg/dauys_web_verifier_bg.wasm").map(|(_, _, b)| *b)?;
     let payload = format!(
         "<script id=\"glue\" type=\"text/plain\">{}</script>\n<script id=\"worker-src\" type=\"text/plain\">{}</script>\n<script id=\"wasm\" type=\"application/octet-stream\">{}</script>",
         text("pkg/dauys_web_verifier.js")?,
         text("worker.js")?,
-        base64::engine::general_purpose::STANDARD.encode(wasm)
+        base64::engine::general_purpose::STANDARD.encode(gzip(wasm)?)
     );
     Some(
         text("index.html")?
             .replace("/*STYLE*/", text("style.css")?)
             .replace("<!--PAYLOAD-->", &payload)
-            .replace("/*APP*/", text("app.js")?),
+            .replace("/*I18N*/", text("i18n.js")?)
+            .replace("/*APP*/", text("app.js")?)
+            .replace("/*PORTAL*/", text("portal.js")?),
     )
 }
 
@@ -54,9 +63,7 @@ fn page() -> Option<&'static Page> {
     static PAGE: OnceLock<Option<Page>> = OnceLock::new();
     PAGE.get_or_init(|| {
         let html = assemble()?;
-        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        std::io::Write::write_all(&mut encoder, html.as_bytes()).ok()?;
-        let gzip = encoder.finish().ok()?;
+        let gzip = gzip(html.as_bytes())?;
         let digest = <sha2::Sha256 as sha2::Digest>::digest(html.as_bytes());
         let etag = HeaderValue::from_str(&format!("\"{}\"", hex::encode(&digest[..16]))).ok()?;
         Some(Page { html, gzip, etag })

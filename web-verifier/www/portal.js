@@ -1,0 +1,670 @@
+// dauys citizens' portal: petitions, the voter's key on this device, and the
+// acts it signs here (file, support, withdraw, vote), each receipt checked
+// here and kept here. Runs after app.js, in the same function.
+//
+// The secret key lives only inside the wasm (a `Wallet` handle) while the
+// page is open, and in localStorage only locked under the citizen's
+// passphrase (argon2id, then XSalsa20-Poly1305). No request, URL, log or
+// other storage entry ever holds it.
+
+const KEY_STORE = "dauys.key";
+const ACTS_STORE = "dauys.acts";
+let wallet = null; // the unlocked key (a wasm Wallet), or null
+let view = "home";
+let routeArg = null;
+let verifications = 0; // completed verifications: the portal redraws after each
+let drawn = ""; // what the current view was last drawn for
+const filters = { q: "", status: "", subject: "", district: "" };
+
+const random = (n) => crypto.getRandomValues(new Uint8Array(n));
+const lockedKey = () => { try { return JSON.parse(localStorage.getItem(KEY_STORE)); } catch (e) { return null; } };
+const myKey = () => (wallet ? wallet.publicKey() : (lockedKey() || {}).public_key || null);
+const storedActs = () => { try { return JSON.parse(localStorage.getItem(ACTS_STORE) || "[]"); } catch (e) { return []; } };
+const saveActs = (acts) => localStorage.setItem(ACTS_STORE, JSON.stringify(acts));
+const daysLeft = (until, now) => Math.ceil((until - now) / DAY_MS);
+
+function download(name, text, type) {
+  const url = URL.createObjectURL(new Blob([text], { type: type || "text/plain" }));
+  const a = document.createElement("a");
+  a.href = url; a.download = name;
+  document.body.appendChild(a); a.click(); a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+// ---- routing ------------------------------------------------------------
+// #/ (the ledger), #/petitions, #/petition/<id>, #/file, #/vote[/<id>],
+// #/key, #/acts; #receipt opens the ledger view at "Check my receipt".
+function route(focus) {
+  const hash = location.hash.replace(/^#\/?/, "");
+  const [name, arg] = hash.split("/");
+  const known = ["petitions", "petition", "file", "vote", "key", "acts"];
+  view = known.includes(name) ? name : "home";
+  routeArg = arg || null;
+  for (const el of document.querySelectorAll("[data-view]")) el.hidden = el.dataset.view !== view;
+  for (const a of document.querySelectorAll("#nav a")) {
+    const active = a.dataset.route === view || (a.dataset.route === "petitions" && (view === "petition" || view === "file"));
+    if (active) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
+  }
+  $("page-title").textContent = t("views." + view);
+  drawn = "";
+  renderPortal();
+  if (focus) { $("main").focus({ preventScroll: true }); window.scrollTo(0, 0); }
+}
+
+function renderPortal() {
+  const key = [view, routeArg, lang, verifications, state.running ? "r" : "", myKey() || "", wallet ? "u" : ""].join("|");
+  // The list and a petition's page follow the replay as it streams; forms
+  // are drawn once per verification, so typing is never interrupted.
+  if (view === "petitions") renderPetitions();
+  else if (view === "petition") renderPetition();
+  else if (drawn !== key) {
+    drawn = key;
+    if (view === "file") renderFile();
+    else if (view === "vote") renderVote();
+    else if (view === "key") renderKey();
+    else if (view === "acts") renderActs();
+  }
+}
+
+// Says why a view has nothing yet.
+function waiting(el) {
+  if (shown()) return false;
+  el.innerHTML = `<p class="meta">${esc(state.running ? t("running") : state.failure || state.error ? t("invalidShort") : t("notVerifiedYet"))}</p>`;
+  return true;
+}
+
+// ---- petitions -------------------------------------------------------------
+function selectOptions(el, options, current) {
+  el.innerHTML = options.map(([value, label]) => `<option value="${esc(value)}"${value === current ? " selected" : ""}>${esc(label)}</option>`).join("");
+}
+
+function renderPetitions() {
+  const list = $("petitions");
+  if (waiting(list)) { $("petition-count").textContent = ""; return; }
+  const s = shown();
+  const statuses = ["collecting", "awaiting_ruling", "ruling_overdue", "accepted", "rejected", "in_referendum", "declared_approved", "declared_not_approved", "lapsed", "withdrawn"];
+  selectOptions($("f-status"), [["", t("all")], ...statuses.map((k) => [k, t("status." + k)])], filters.status);
+  selectOptions($("f-subject"), [["", t("all")], ...s.rules.subjects.filter((x) => !x.excluded).map((x) => [x.id, subjectName(x.id)])], filters.subject);
+  selectOptions($("f-district"), [["", t("all")], ...s.districts.map((d) => [d.name, d.name || t("none")])], filters.district);
+  const q = filters.q.trim().toLocaleLowerCase(lang);
+  const now = s.as_of_ms;
+  const items = s.petitions.slice().reverse().filter((p) => {
+    const st = petitionStatus(p, s).key;
+    return (!filters.status || st === filters.status) && (!filters.subject || p.subject === filters.subject)
+      && (!filters.district || (p.district || "") === filters.district)
+      && (!q || (p.title + "\n" + p.text).toLocaleLowerCase(lang).includes(q));
+  });
+  $("petition-count").textContent = t("petitionCount", { n: items.length });
+  list.innerHTML = (state.present ? "" : unverifiedNote()) + (items.length ? items.map((p) => {
+    const st = petitionStatus(p, s);
+    const left = p.status === "collecting" ? t("daysLeft", { n: daysLeft(p.signing_deadline_ms, now) }) : "";
+    return `<article class="item" data-id="${p.id}"><h3><a href="#/petition/${p.id}">${esc(p.title)}</a></h3>
+      <p><span class="badge ${st.cls}">${t("status." + st.key)}</span><span class="meta">${esc(subjectName(p.subject))}${p.district ? " · " + esc(p.district) : ""} · ${t("filedOn", { d: day(p.filed_at_ms) })}${left ? " · " + left : ""}</span></p>
+      ${supportBar(p)}</article>`;
+  }).join("") : `<p>${t("noneFound")}</p>`);
+}
+
+function supportBar(p) {
+  const label = t("supportsOf", { n: p.supports_online + p.supports_paper, k: p.threshold });
+  return bar([{ value: p.supports_online, cls: "online" }, { value: p.supports_paper, cls: "paper" }], p.threshold, label) +
+    `<p class="meta">${esc(label)} (${t("onlinePaper", { o: p.supports_online, p: p.supports_paper })})</p>`;
+}
+
+async function renderPetition() {
+  const el = $("petition-detail");
+  if (waiting(el)) return;
+  const s = shown();
+  const p = s.petitions.find((x) => x.id === routeArg);
+  if (!p) { el.innerHTML = `<h2 id="petition-h">${t("noSuchPetition")}</h2>`; return; }
+  const key = ["petition", p.id, lang, verifications, state.present ? "v" : "p", p.supports_online, p.supports_paper, myKey() || "", wallet ? "u" : ""].join("|");
+  if (drawn === key) return;
+  drawn = key;
+  const now = s.as_of_ms;
+  const st = petitionStatus(p, s);
+  const mine = myKey() === p.initiator;
+  const r = p.referendum ? s.referendums.find((x) => x.id === p.referendum) : null;
+  const deadline = p.status === "collecting"
+    ? `${day(p.signing_deadline_ms)} · ${t("daysLeft", { n: daysLeft(p.signing_deadline_ms, now) })}`
+    : `${day(p.signing_deadline_ms)} · ${t("signingEnded")}`;
+  const ruling = p.ruling
+    ? `<dt>${t("council")}</dt><dd><strong>${t(p.ruling.decision)}</strong>, ${day(p.ruling.time_ms)}<br>${esc(p.ruling.reasons)}</dd>`
+    : p.ruling_deadline_ms ? `<dt>${t("council")}</dt><dd>${t("rulingDue", { d: day(p.ruling_deadline_ms) })}</dd>` : "";
+  const referendum = r ? `<dt>${t("referendum")}</dt><dd><a href="#referendum-${r.id}" data-ref="${r.id}">${esc(r.question)}</a> — ${t("phase." + r.phase)}${r.declared ? " · " + t(r.declared) : ""}${r.phase === "open" ? ` · <a href="#/vote/${r.id}">${t("voteHere")}</a>` : ""}</dd>` : "";
+  el.innerHTML = `${state.present ? "" : unverifiedNote()}<h2 id="petition-h">${esc(p.title)}</h2>
+    <p><span class="badge ${st.cls}">${t("status." + st.key)}</span> <span class="meta">${t("asOfShort", { d: date(now) })}</span></p>
+    <div class="petition-text">${esc(p.text)}</div>
+    ${supportBar(p)}
+    <dl class="facts">
+      <dt>${t("subject")}</dt><dd>${esc(subjectName(p.subject))}</dd>
+      <dt>${t("initiator")}</dt><dd><code class="mono">${p.initiator}</code>${mine ? ` <strong>(${t("you")})</strong>` : ""}${p.district ? "<br>" + t("district") + ": " + esc(p.district) : ""}</dd>
+      <dt>${t("filed")}</dt><dd>${date(p.filed_at_ms)} · ${t("entryNo", { n: p.position })}</dd>
+      <dt>${t("deadline")}</dt><dd>${deadline}</dd>
+      <dt>${t("thresholdWord")}</dt><dd>${t("thresholdTriggers", { k: p.threshold, d: Math.round(s.rules.council_response_period_ms / DAY_MS) })}</dd>
+      ${ruling}${referendum}
+    </dl>
+    <h3>${t("supportsOverTime")}</h3><div id="supports-chart" class="chart"></div>
+    <div id="petition-actions" class="actions"></div>
+    <div id="act-result" aria-live="polite"></div>`;
+  redrawResult();
+  if (state.present) {
+    drawSupportsChart(p).catch(() => {});
+    drawPetitionActions(p, mine).catch(() => {});
+  }
+}
+
+async function drawSupportsChart(p) {
+  const byDay = await ask("supportsByDay", p.id);
+  const days = Object.keys(byDay).map(Number).sort((a, b) => a - b);
+  const chart = $("supports-chart");
+  if (!chart) return;
+  if (!days.length) { chart.innerHTML = `<p class="meta">${t("noSupportsYet")}</p>`; return; }
+  let total = 0;
+  const points = days.map((d) => { total += byDay[d]; return { d, total }; });
+  chart.innerHTML = `<table class="plain"><caption class="sr-only">${t("supportsOverTime")}</caption><thead><tr><th scope="col">${t("dayWord")}</th><th scope="col">${t("newSupports")}</th><th scope="col">${t("totalWord")}</th></tr></thead><tbody>` +
+    points.map((x) => `<tr><th scope="row">${day(x.d * DAY_MS)}</th><td class="num">+${num(byDay[x.d])}</td><td class="num"><span class="mini" aria-hidden="true"><span style="width:${Math.min(100, (x.total / Math.max(p.threshold, total)) * 100)}%"></span></span>${num(x.total)}</td></tr>`).join("") +
+    "</tbody></table>";
+}
+
+async function drawPetitionActions(p, mine) {
+  const box = $("petition-actions");
+  if (!box) return;
+  const key = myKey();
+  const open = p.status === "collecting";
+  const withdrawable = mine && ["collecting", "awaiting_ruling", "ruling_overdue"].includes(p.status);
+  let supported = false;
+  if (key) supported = (await ask("find", key)).some((a) => a.kind === "petition_supported" && a.target === p.id);
+  let html = "";
+  if (open && !mine) {
+    html += supported ? `<p class="ok">✓ ${t("youSupported")}</p>`
+      : `<button type="button" id="support-btn">${t("supportBtn")}</button> <span class="meta">${t("supportExplain")}</span>`;
+  }
+  if (withdrawable) {
+    html += `<details class="withdraw"><summary>${t("withdrawTitle")}</summary>
+      <div class="row"><label for="withdraw-reasons">${t("withdrawReasons")}</label><input id="withdraw-reasons" type="text" maxlength="500"></div>
+      <button type="button" id="withdraw-btn" class="danger">${t("withdrawBtn")}</button> <span class="meta">${t("withdrawExplain")}</span></details>`;
+  }
+  if (!key && open) html += `<p class="meta">${t("needKey")} <a href="#/key">${t("navKey")}</a></p>`;
+  box.innerHTML = html;
+  if ($("support-btn")) $("support-btn").addEventListener("click", () => submitAct({ act: "support", petition: p.id }, $("act-result"), p.title));
+  if ($("withdraw-btn")) $("withdraw-btn").addEventListener("click", () => {
+    if (!confirm(t("withdrawConfirm"))) return;
+    submitAct({ act: "withdraw", petition: p.id, reasons: $("withdraw-reasons").value }, $("act-result"), p.title);
+  });
+}
+
+// ---- acting: sign on this device, send, check the receipt --------------
+// What became of the last act on each page (keyed by the page's hash): its
+// state and lines, each drawn in the reader's current language, so a result
+// survives a language switch or a redraw.
+const results = {};
+function startResult(box) {
+  const r = { box: box.id, page: location.hash, state: "sending", code: "", lines: [] };
+  results[r.page] = r;
+  return r;
+}
+function sayIn(r, cls, html, id) {
+  r.lines.push({ cls, html, id });
+  drawResult(r);
+}
+function drawResult(r) {
+  if (!r || location.hash !== r.page) return;
+  const box = $(r.box);
+  if (!box) return;
+  box.dataset.state = r.state;
+  if (r.code) box.dataset.code = r.code; else delete box.dataset.code;
+  if (r.counted !== undefined) box.dataset.counted = String(r.counted);
+  box.innerHTML = r.lines.map((l) => `<p class="${l.cls}"${l.id ? ` id="${l.id}"` : ""}>${l.html()}</p>`).join("");
+}
+const redrawResult = () => drawResult(results[location.hash]);
+// Resolves with the unlocked wallet, asking for the passphrase in `box` if
+// the key is locked; null if there is no key on this device.
+function unlocked(box) {
+  if (wallet) return Promise.resolve(wallet);
+  const locked = lockedKey();
+  if (!locked) {
+    box.innerHTML = `<p class="bad">${t("needKey")} <a href="#/key">${t("navKey")}</a></p>`;
+    return Promise.resolve(null);
+  }
+  return new Promise((resolve) => {
+    box.innerHTML = `<form class="unlock" id="inline-unlock"><p>${t("unlockToSign")}</p><div class="row"><label for="inline-pass">${t("passphrase")}</label>
+      <input id="inline-pass" type="password" autocomplete="current-password" required></div>
+      <button type="submit">${t("unlockBtn")}</button><p class="bad" id="inline-unlock-error" role="alert"></p></form>`;
+    $("inline-pass").focus();
+    $("inline-unlock").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const ok = await unlock($("inline-pass").value, $("inline-unlock-error"));
+      if (ok) { box.innerHTML = ""; resolve(wallet); }
+    });
+  });
+}
+
+async function unlock(passphrase, errorBox) {
+  const wasm = await mainWasm;
+  errorBox.textContent = t("unlocking");
+  try {
+    wallet = wasm.Wallet.unlock(localStorage.getItem(KEY_STORE), passphrase);
+    errorBox.textContent = "";
+    return true;
+  } catch (e) {
+    errorBox.textContent = t("unlockFailed");
+    return false;
+  }
+}
+
+// A refusal in the citizen's words: the rule, with the node's details.
+function refusalText(body) {
+  const d = body.details || {};
+  const vars = { term: d.term || "", subject: subjectName(d.subject || ""), status: t("status." + (d.status || ""), null, d.status || "") };
+  const text = t("refusals." + body.code, vars, "");
+  return text || t("refusedOther", { m: body.message || body.code || "" });
+}
+
+// The nonce of a new act: microseconds since the epoch, past the key's last
+// (format 2 and later); random for format 1.
+function nonceFor(format, last) {
+  if (format < 2) return new DataView(random(8).buffer).getBigUint64(0).toString();
+  let n = BigInt(Date.now()) * 1000n;
+  if (last !== null && last !== undefined && BigInt(last) >= n) n = BigInt(last) + 1n;
+  return n.toString();
+}
+
+async function submitAct(act, box, about) {
+  delete results[location.hash];
+  box.innerHTML = "";
+  const w = await unlocked(box);
+  if (!w) return null;
+  const r = startResult(box);
+  const s = state.summary;
+  if (!s || !state.base) { r.state = "error"; sayIn(r, "bad", () => esc(t("noNodeToSend"))); return null; }
+  sayIn(r, "", () => esc(t("signing")));
+  try {
+    const citizen = await ask("citizen", w.publicKey());
+    r.lines = [];
+    if (!citizen.enrolled) { r.state = "refused"; r.code = "not_enrolled"; sayIn(r, "bad", () => esc(t("notEnrolledYet"))); return null; }
+    const keys = act.act === "ballot" ? await ask("ballotKeys") : "";
+    let last = citizen.last_nonce;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const body = w.sign(s.ledger_id, s.format, nonceFor(s.format, last), JSON.stringify(act), keys, random(32));
+      const response = await fetch(state.base + "/v1/events", { method: "POST", headers: { "content-type": "application/json" }, body });
+      const answer = await response.json().catch(() => ({}));
+      if (response.status === 201) return await receipted(answer, JSON.parse(body), act, about, r);
+      if (answer.code === "stale_nonce" && attempt === 0 && answer.details && answer.details.last) { last = answer.details.last; continue; }
+      r.state = "refused";
+      r.code = answer.code || String(response.status);
+      sayIn(r, "bad", () => `<strong>${esc(t("refused"))}</strong> ${esc(refusalText(answer))}`);
+      return null;
+    }
+  } catch (e) {
+    r.state = "error";
+    r.lines = [];
+    sayIn(r, "bad", () => esc(t("sendFailed", { m: e.message || String(e) })));
+  }
+  return null;
+}
+
+// The node accepted the act: check its receipt here (the log key from
+// genesis signed a checkpoint that includes exactly this act), keep it,
+// offer it as a file, and re-verify the ledger.
+async function receipted(answer, submission, act, about, r) {
+  const wasm = await mainWasm;
+  const s = state.summary;
+  const target = act.act === "file" ? answer.entry_hash : act.petition || act.referendum || null;
+  const record = { ledger_id: s.ledger_id, base: state.base, index: answer.position, entry_hash: answer.entry_hash, kind: "", act: act.act, target, about: about || "", time_ms: answer.time_ms, proof: answer.proof || null, state: "unchecked", log_key: state.logKey || "" };
+  r.lines = [];
+  if (answer.proof && state.logKey) {
+    const report = JSON.parse(wasm.checkReceipt(answer.proof, state.logKey, "", 0));
+    const same = report.ok && report.index === answer.position && report.author === submission.author && report.payload === submission.payload;
+    record.kind = report.kind;
+    if (!same) {
+      record.state = "bad";
+      r.state = "bad-receipt";
+      sayIn(r, "bad", () => esc(t("receiptBad", { p: report.problem || t("receiptNotThisAct") })));
+    } else {
+      record.state = "ok";
+      record.checked_size = report.size;
+      r.state = "done";
+      sayIn(r, "ok", () => "✓ " + esc(t("actDone", { i: answer.position, n: report.size })));
+      // With witnesses required, ask whether they cosigned a checkpoint
+      // that holds it (the node answers before they do).
+      if (trust().quorum > 0) {
+        const { latest, prefix } = await latestCheckpoint(state.base);
+        const again = latest ? await stillThere(answer.proof, state.logKey, latest, prefix) : null;
+        record.state = again ? again.state : "pending";
+        if (record.state !== "ok") sayIn(r, "", () => "… " + esc(t("witnessPending")));
+      }
+    }
+  } else {
+    record.state = "no-proof";
+    r.state = "done";
+    sayIn(r, "", () => esc(t("actDoneNoProof", { i: answer.position })));
+  }
+  const acts = storedActs();
+  acts.push(record);
+  saveActs(acts);
+  const saved = acts.length - 1;
+  if (act.act === "file") sayIn(r, "", () => `<a href="#/petition/${answer.entry_hash}">${esc(about)}</a>`);
+  if (record.proof) sayIn(r, "", () => `<button type="button" class="secondary" data-save="${saved}">${t("saveReceipt")}</button> <a href="#/acts">${t("navActs")}</a>`);
+  // The new state: verify again (the page trusts its own replay, not the node).
+  verify().then(() => afterAct(act, answer.position, r));
+  return record;
+}
+
+async function afterAct(act, position, r) {
+  if (!state.present || act.act !== "ballot") return;
+  const mine = await ask("find", myKey());
+  const ballot = mine.find((a) => a.position === position);
+  if (!ballot) return;
+  r.counted = ballot.counts;
+  sayIn(r, ballot.counts ? "ok" : "bad", () => (ballot.counts ? "✓ " + esc(t("ballotCounted", { i: position })) : esc(t("supersededAct"))), "ballot-counted");
+}
+
+// ---- file a petition ---------------------------------------------------------
+let screenTimer = null;
+
+function renderFile() {
+  const panel = $("file-panel");
+  if (waiting(panel)) return;
+  const s = state.summary ? state.present : null;
+  if (!s) { panel.innerHTML = `<p class="meta">${t("running")}</p>`; return; }
+  const old = { subject: $("file-subject") && $("file-subject").value, title: $("file-title") && $("file-title").value, text: $("file-text") && $("file-text").value };
+  const subjects = s.rules.subjects;
+  const excluded = subjects.filter((x) => x.excluded);
+  panel.innerHTML = `<p class="meta">${t("fileIntro", { n: s.petitions.length ? s.petitions[s.petitions.length - 1].threshold : s.rules.threshold_supports_min, d: Math.round(s.rules.signing_period_ms / DAY_MS) })}</p>
+    <form id="file-form">
+      <div class="field"><label for="file-subject">${t("subject")}</label>
+        <select id="file-subject" required aria-describedby="excluded-note">${subjects.map((x) => `<option value="${esc(x.id)}"${x.excluded ? " disabled" : ""}>${esc(subjectName(x.id))}${x.excluded ? " — " + t("excludedWord") : ""}</option>`).join("")}</select></div>
+      <div id="excluded-note" class="note">${excluded.length ? `<p>${t("excludedRule")}</p><ul>${excluded.map((x) => `<li><strong>${esc(subjectName(x.id))}</strong>: ${t("screenedTerms")} ${x.terms.map((term) => `<q>${esc(term)}</q>`).join(", ")}</li>`).join("")}</ul>` : ""}</div>
+      <div class="field"><label for="file-title">${t("titleWord")}</label><input id="file-title" type="text" required maxlength="200" aria-describedby="screen-result"></div>
+      <div class="field"><label for="file-text">${t("textWord")}</label><textarea id="file-text" rows="7" required maxlength="10000" aria-describedby="screen-result"></textarea></div>
+      <div id="screen-result" aria-live="polite"></div>
+      <button type="submit" id="file-send">${t("signAndSend")}</button>
+    </form>
+    <div id="file-result" aria-live="polite"></div>`;
+  if (old.subject && subjects.some((x) => x.id === old.subject && !x.excluded)) $("file-subject").value = old.subject;
+  if (old.title) $("file-title").value = old.title;
+  if (old.text) $("file-text").value = old.text;
+  const precheck = () => { clearTimeout(screenTimer); screenTimer = setTimeout(screenDraft, 250); };
+  $("file-title").addEventListener("input", precheck);
+  $("file-text").addEventListener("input", precheck);
+  $("file-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const act = { act: "file", subject: $("file-subject").value, title: $("file-title").value, text: $("file-text").value };
+    submitAct(act, $("file-result"), act.title);
+  });
+  redrawResult();
+  screenDraft();
+}
+
+// The published screen, run here by the rule core on the draft.
+async function screenDraft() {
+  const out = $("screen-result");
+  if (!out) return;
+  const title = $("file-title").value, text = $("file-text").value;
+  if (!title && !text) { out.innerHTML = ""; out.dataset.state = "empty"; $("file-send").textContent = t("signAndSend"); return; }
+  const found = await ask("screen", title, text).catch(() => null);
+  if (found) {
+    out.dataset.state = "flagged";
+    out.innerHTML = `<p class="bad" role="alert">${esc(t("screenFlag", { term: found.term, subject: subjectName(found.subject) }))}</p>`;
+    $("file-send").textContent = t("sendAnyway");
+  } else {
+    out.dataset.state = "clear";
+    out.innerHTML = `<p class="ok">✓ ${esc(t("screenClear"))}</p>`;
+    $("file-send").textContent = t("signAndSend");
+  }
+}
+
+// ---- vote ------------------------------------------------------------------------
+async function renderVote() {
+  const panel = $("vote-panel");
+  if (waiting(panel)) return;
+  const s = state.present;
+  if (!s) { panel.innerHTML = `<p class="meta">${t("running")}</p>`; return; }
+  const r = routeArg ? s.referendums.find((x) => x.id === routeArg) : null;
+  if (!r) {
+    const open = s.referendums.filter((x) => x.phase === "open");
+    panel.innerHTML = open.length ? `<p>${t("openReferendums")}</p><ul>${open.map((x) => `<li><a href="#/vote/${x.id}">${esc(x.question)}</a> — ${t("closesOn", { d: date(x.closes_at_ms) })}</li>`).join("")}</ul>`
+      : `<p>${t("noOpenReferendum")}</p>`;
+    return;
+  }
+  const petition = s.petitions.find((p) => p.id === r.petition);
+  const secret = !!r.secret;
+  let eligibility = "";
+  const key = myKey();
+  if (key) {
+    const citizen = await ask("citizen", key).catch(() => null);
+    if (citizen && !citizen.enrolled) eligibility = `<p class="bad">${t("notEnrolledYet")}</p>`;
+    else if (citizen && citizen.enrolled_at >= r.position) eligibility = `<p class="bad">${t("notInElectorate")}</p>`;
+    const mine = (await ask("find", key).catch(() => [])).filter((a) => a.kind === "ballot_cast" && a.target === r.id);
+    if (mine.length) eligibility += `<p class="ok">✓ ${t("alreadyVoted", { i: mine[mine.length - 1].position })}</p>`;
+  } else eligibility = `<p class="meta">${t("needKey")} <a href="#/key">${t("navKey")}</a></p>`;
+  panel.innerHTML = `<h3>${esc(r.question)}</h3>
+    <p><span class="badge">${t("phase." + r.phase)}</span> <span class="meta">${date(r.opens_at_ms)} – ${date(r.closes_at_ms)}</span></p>
+    ${petition ? `<p class="meta">${t("onPetition")}: <a href="#/petition/${petition.id}">${esc(petition.title)}</a></p>` : ""}
+    <div class="note">${secret ? `<p>${t("secretWhat")}</p><p>${t("secretNot")}</p><p>${t("revoteExplain")}</p>` : `<p>${t("openBallot")}</p>`}</div>
+    ${eligibility}
+    ${r.phase === "open" ? `<form id="vote-form"><fieldset class="choices"><legend>${esc(r.question)}</legend>
+      ${r.options.map((o, i) => `<label class="choice"><input type="radio" name="choice" value="${i}" required> ${esc(optionName(o))}</label>`).join("")}</fieldset>
+      <button type="submit">${secret ? t("encryptAndSend") : t("signAndSend")}</button></form>` : `<p>${t("votingNotOpen")}</p>`}
+    <div id="vote-result" aria-live="polite"></div>`;
+  if ($("vote-form")) $("vote-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const choice = Number(document.querySelector("input[name=choice]:checked").value);
+    submitAct({ act: "ballot", referendum: r.id, choice }, $("vote-result"), r.question);
+  });
+  redrawResult();
+}
+
+// ---- my key ------------------------------------------------------------------------
+async function renderKey() {
+  const panel = $("key-panel");
+  const locked = lockedKey();
+  const lossNote = `<div class="note"><p>${t("keyNever")}</p><p>${t("keyLoss")}</p></div>`;
+  if (!locked) {
+    panel.innerHTML = `<p>${t("keyIntro")}</p>${lossNote}
+      <form id="create-form" class="card-inner"><h3>${t("createTitle")}</h3>
+        <div class="field"><label for="new-pass">${t("passphrase")}</label><input id="new-pass" type="password" autocomplete="new-password" minlength="8" required aria-describedby="pass-hint"></div>
+        <div class="field"><label for="new-pass2">${t("passphraseAgain")}</label><input id="new-pass2" type="password" autocomplete="new-password" minlength="8" required></div>
+        <p id="pass-hint" class="meta">${t("passphraseHint")}</p>
+        <button type="submit">${t("createBtn")}</button></form>
+      <form id="restore-form" class="card-inner"><h3>${t("restoreTitle")}</h3>
+        <p class="meta">${t("restoreIntro")}</p>
+        <div class="field"><label for="restore-file">${t("backupFile")}</label><input id="restore-file" type="file" accept=".json,.key,.txt,application/json,text/plain" required></div>
+        <div class="field"><label for="restore-pass">${t("passphrase")}</label><input id="restore-pass" type="password" autocomplete="current-password" minlength="8" required aria-describedby="restore-hint"></div>
+        <p id="restore-hint" class="meta">${t("restoreHint")}</p>
+        <button type="submit">${t("restoreBtn")}</button></form>
+      <p id="key-message" role="alert"></p>`;
+    $("create-form").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const pass = $("new-pass").value;
+      if (pass !== $("new-pass2").value) { $("key-message").textContent = t("passMismatch"); return; }
+      $("key-message").textContent = t("creating");
+      const wasm = await mainWasm;
+      try {
+        const created = wasm.Wallet.create(random(32));
+        const lockedText = created.lock(pass, random(40));
+        localStorage.setItem(KEY_STORE, lockedText);
+        wallet = created;
+        drawn = "";
+        renderKey();
+        $("key-message").textContent = t("createdBackup");
+      } catch (err) { $("key-message").textContent = err.message; }
+    });
+    $("restore-form").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const file = $("restore-file").files[0];
+      const pass = $("restore-pass").value;
+      const text = await file.text();
+      $("restore-file").value = "";
+      const wasm = await mainWasm;
+      $("key-message").textContent = t("unlocking");
+      try {
+        const kind = wasm.keyTextKind(text);
+        let restored;
+        if (kind === "locked") { restored = wasm.Wallet.unlock(text, pass); localStorage.setItem(KEY_STORE, text.trim()); }
+        else if (kind === "secret") { restored = wasm.Wallet.fromKeyFile(text); localStorage.setItem(KEY_STORE, restored.lock(pass, random(40))); }
+        else throw new Error(t("notAKeyFile"));
+        wallet = restored;
+        drawn = "";
+        renderKey();
+        $("key-message").textContent = t("restored");
+      } catch (err) { $("key-message").textContent = err.message === t("notAKeyFile") ? err.message : t("unlockFailed"); }
+    });
+    return;
+  }
+  const wasm = await mainWasm;
+  const pk = locked.public_key;
+  let enrolment = "";
+  if (state.present) {
+    const citizen = await ask("citizen", pk).catch(() => null);
+    enrolment = citizen && citizen.enrolled
+      ? `<p class="ok" id="enrolment" data-enrolled="true">✓ ${t("enrolledIn", { d: citizen.district || t("none") })}</p>`
+      : `<p class="bad" id="enrolment" data-enrolled="false">${t("notEnrolledShow")}</p>`;
+  }
+  panel.innerHTML = `<h3>${t("yourPublicKey")}</h3>
+    <p><code id="public-key" class="mono">${pk}</code></p>
+    <p><button type="button" class="secondary" id="copy-key">${t("copy")}</button></p>
+    <figure class="qr"><div id="qr" role="img" aria-label="${esc(t("qrLabel"))}">${wasm.qrSvg(pk)}</div><figcaption class="meta">${t("qrCaption")}</figcaption></figure>
+    ${enrolment}
+    <p id="lock-state" data-unlocked="${!!wallet}">${wallet ? "🔓 " + t("unlockedNote") : "🔒 " + t("lockedNote")}</p>
+    ${wallet ? `<button type="button" class="secondary" id="lock-btn">${t("lockBtn")}</button>` : `<form id="unlock-form"><div class="row"><label for="unlock-pass">${t("passphrase")}</label><input id="unlock-pass" type="password" autocomplete="current-password" required></div><button type="submit">${t("unlockBtn")}</button></form>`}
+    <p id="key-message" role="alert"></p>
+    <h3>${t("backupTitle")}</h3><p class="meta">${t("backupIntro")}</p>
+    <p><button type="button" id="backup-btn">${t("backupBtn")}</button></p>
+    ${lossNote}
+    <details class="withdraw"><summary>${t("removeTitle")}</summary><p>${t("removeExplain")}</p><button type="button" class="danger" id="remove-btn">${t("removeBtn")}</button></details>`;
+  $("copy-key").addEventListener("click", () => navigator.clipboard && navigator.clipboard.writeText(pk));
+  $("backup-btn").addEventListener("click", () => download(`dauys-key-${pk.slice(0, 8)}.json`, localStorage.getItem(KEY_STORE), "application/json"));
+  if ($("lock-btn")) $("lock-btn").addEventListener("click", () => { wallet.free(); wallet = null; drawn = ""; renderKey(); });
+  if ($("unlock-form")) $("unlock-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    if (await unlock($("unlock-pass").value, $("key-message"))) { drawn = ""; renderKey(); }
+  });
+  $("remove-btn").addEventListener("click", () => {
+    if (!confirm(t("removeConfirm"))) return;
+    localStorage.removeItem(KEY_STORE);
+    if (wallet) { wallet.free(); wallet = null; }
+    drawn = ""; renderKey();
+  });
+}
+
+// ---- my acts -------------------------------------------------------------------------
+function renderActs() {
+  const panel = $("acts-panel");
+  const acts = storedActs();
+  const stateText = { ok: "✓ " + t("actOk"), pending: "… " + t("actPending"), vanished: "✗ " + t("actVanished"), bad: "✗ " + t("actBad"), unchecked: t("actUnchecked"), "no-proof": t("actNoProof") };
+  panel.innerHTML = `<p class="meta">${t("actsIntro")}</p>` + (acts.length ? `<p><button type="button" id="recheck-btn">${t("recheckBtn")}</button></p>
+    <ul class="acts">${acts.map((a, i) => `<li data-state="${a.state}" data-index="${a.index}"><strong>${esc(t("acts." + a.act, null, a.act))}</strong>: ${a.target && a.act !== "ballot" ? `<a href="#/petition/${a.target}">${esc(a.about)}</a>` : esc(a.about)}
+      <br><span class="meta">${t("entryNo", { n: a.index })} · ${date(a.time_ms)}${a.checked_size ? " · " + t("checkedAt", { n: a.checked_size }) : ""}</span>
+      <br><span class="act-state ${a.state === "ok" ? "ok" : a.state === "vanished" || a.state === "bad" ? "bad" : ""}">${stateText[a.state] || a.state}</span>
+      ${a.proof ? ` <button type="button" class="secondary" data-save="${i}">${t("saveReceipt")}</button>` : ""}</li>`).join("")}</ul>` : `<p>${t("noActsYet")}</p>`) +
+    `<p id="recheck-result" aria-live="polite"></p>`;
+  if ($("recheck-btn")) $("recheck-btn").addEventListener("click", recheckActs);
+}
+
+// Every kept receipt against the log's latest checkpoint: still there
+// (consistent), not yet witnessed, or vanished (the log was rewritten).
+async function recheckActs() {
+  const out = $("recheck-result");
+  out.textContent = t("rcChecking");
+  const acts = storedActs();
+  const bases = {};
+  let ok = 0, bad = 0;
+  for (const a of acts) {
+    if (!a.proof) continue;
+    const base = a.base || currentBase();
+    try {
+      bases[base] = bases[base] || await latestCheckpoint(base);
+      const { latest, prefix } = bases[base];
+      if (!latest) { a.state = "unchecked"; continue; }
+      const key = a.log_key || await logKeyFor(base, latest, prefix);
+      const result = await stillThere(a.proof, key, latest, prefix);
+      a.state = result.state;
+      a.checked_size = result.step.latest_size;
+      if (result.state === "vanished") bad++; else ok++;
+    } catch (e) { a.state = "unchecked"; }
+  }
+  saveActs(acts);
+  drawn = "";
+  renderActs();
+  $("recheck-result").dataset.done = "true";
+  $("recheck-result").textContent = bad ? t("recheckBad", { n: bad }) : t("recheckOk", { n: ok });
+}
+
+// ---- wiring and start ------------------------------------------------------------------
+onVerified.push(() => { verifications++; renderPortal(); });
+for (const radio of document.querySelectorAll("input[name=source]")) radio.addEventListener("change", () => {
+  const choice = document.querySelector("input[name=source]:checked").value;
+  $("url-row").hidden = choice !== "url";
+  $("file-row").hidden = choice !== "file";
+});
+$("source-form").addEventListener("submit", (e) => { e.preventDefault(); verify(); });
+$("receipt-form").addEventListener("submit", (e) => { e.preventDefault(); checkReceipt(); });
+for (const [id, key] of [["witnesses", "dauys.witnesses"], ["quorum", "dauys.quorum"]]) {
+  if (localStorage.getItem(key) !== null) $(id).value = localStorage.getItem(key);
+  $(id).addEventListener("change", () => localStorage.setItem(key, $(id).value));
+}
+$("find-form").addEventListener("submit", (e) => { e.preventDefault(); findActs($("find").value.trim()); });
+$("find-keyfile").addEventListener("change", () => { const f = $("find-keyfile").files[0]; if (f) findWithKeyFile(f); });
+$("filters").addEventListener("input", () => {
+  filters.q = $("q").value; filters.status = $("f-status").value; filters.subject = $("f-subject").value; filters.district = $("f-district").value;
+  renderPetitions();
+});
+$("filters").addEventListener("submit", (e) => e.preventDefault());
+$("lang").addEventListener("change", () => { lang = $("lang").value; localStorage.setItem("dauys.lang", lang); drawn = ""; applyLanguage(); route(false); });
+window.addEventListener("hashchange", () => {
+  if (location.hash === "#receipt") { route(false); $("receipt-h").scrollIntoView(); return; }
+  if (location.hash.startsWith("#referendum-")) return; // an anchor within the ledger view
+  route(true);
+});
+document.addEventListener("click", (e) => {
+  // "Save receipt": the kept act's receipt as a .tlog-proof file.
+  const save = e.target.closest && e.target.closest("button[data-save]");
+  if (save) {
+    const a = storedActs()[Number(save.dataset.save)];
+    if (a && a.proof) download(`dauys-${a.index}.tlog-proof`, a.proof);
+    return;
+  }
+  // A referendum named on a petition's page: open the ledger view at it.
+  const a = e.target.closest && e.target.closest("a[data-ref]");
+  if (!a) return;
+  e.preventDefault();
+  location.hash = "#/";
+  setTimeout(() => { const el = $("referendum-" + a.dataset.ref); if (el) el.scrollIntoView(); }, 0);
+});
+
+// The benchmark's limit: raw signature checks per second with `workers`
+// signature workers busy at once on `batch` (whole export lines), no rules.
+// With `keys` (a secret ledger's election keys), each worker also checks
+// every secret ballot's proofs: the limit for a ledger of ballots.
+async function rawRate(batch, workers, millis, keys) {
+  const module = await modulePromise;
+  const pool = await Promise.all(Array.from({ length: workers }, () => spawn("signatures", module)));
+  const lines = batch.split("\n").filter((l) => l).length;
+  const bytes = new TextEncoder().encode(batch);
+  const started = performance.now();
+  let checked = 0;
+  await Promise.all(pool.map((w) => new Promise((resolve) => {
+    const again = () => {
+      if (performance.now() - started > millis) return resolve();
+      w.postMessage({ type: "sign", id: 0, batch: bytes.slice(), keys: keys || null });
+    };
+    w.onmessage = () => { checked += lines; again(); };
+    again();
+  })));
+  const seconds = (performance.now() - started) / 1000;
+  for (const w of pool) w.terminate();
+  return checked / seconds;
+}
+window.dauys = { verify, checkReceipt, state: () => state, rawRate, workers: () => Math.max(1, Math.min(16, navigator.hardwareConcurrency || 2)) };
+applyLanguage();
+route(false);
+if (location.protocol === "file:") {
+  document.querySelector("input[value=file]").checked = true;
+  $("file-row").hidden = false;
+} else if (location.hash === "#receipt") {
+  // Only a receipt to check: no need to download and verify the log.
+  $("receipt-h").scrollIntoView();
+  $("receipt-file").focus();
+} else {
+  verify();
+}
