@@ -3,52 +3,26 @@
 // CHROMIUM (default /usr/bin/chromium). Screenshots go to artifacts/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
-import { tmpdir } from "node:os";
-import { join, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { join } from "node:path";
+import { artifacts, bin, fixtures, launch, startDemo, verdictOf } from "./harness.js";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, "..", "..");
-const fixtures = join(root, "fixtures");
-const artifacts = join(here, "artifacts");
-mkdirSync(artifacts, { recursive: true });
-const bin = process.env.DAUYS_BIN || join(root, "target", "debug", "dauys");
 const expected = JSON.parse(readFileSync(join(fixtures, "expected.json"), "utf8"));
 
-let node, url, browser, scratch;
+let demo, url, browser, scratch;
 
 before(async () => {
-  scratch = mkdtempSync(join(tmpdir(), "dauys-browser-"));
-  node = spawn(bin, ["demo", "--data", join(scratch, "demo"), "--listen", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "inherit"] });
-  url = await new Promise((resolve, reject) => {
-    let out = "";
-    node.stdout.on("data", (d) => {
-      out += d;
-      const m = out.match(/at (http:\/\/[^\s]+?)\/?\n/);
-      if (m) resolve(m[1]);
-    });
-    node.on("exit", (code) => reject(new Error("node exited " + code)));
-  });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"], // Playwright gives each launch a fresh profile directory
-  });
+  demo = await startDemo();
+  ({ url, scratch } = demo);
+  browser = await launch();
 });
 
 after(async () => {
   if (browser) await browser.close();
-  if (node) node.kill();
+  if (demo) demo.stop();
 });
-
-async function verdictOf(page) {
-  await page.waitForSelector("#verdict[data-verdict=valid], #verdict[data-verdict=invalid], #verdict[data-verdict=error]", { timeout: 60_000 });
-  return page.$eval("#verdict", (el) => ({ verdict: el.dataset.verdict, position: el.dataset.position, entries: el.dataset.entries, text: el.textContent }));
-}
 
 test("the page served by the demo node verifies the ledger with the counts of `dauys verify`", async () => {
   const page = await browser.newPage();
@@ -169,8 +143,8 @@ test("the saved page verifies a file from disk, with no server", async () => {
 
 // ---- the transparency log ----------------------------------------------
 
-const demoKeys = () => join(scratch, "demo", "demo-keys");
-const dauys = (...args) => execFileSync(bin, args, { encoding: "utf8", env: { ...process.env, XDG_STATE_HOME: scratch } });
+const demoKeys = () => demo.keys;
+const dauys = (...args) => demo.dauys(...args);
 
 async function verifiedPage(target = url + "/") {
   const page = await browser.newPage();
