@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { artifacts, bin, fixtures, launch, startDemo, verdictOf } from "./harness.js";
 
 const expected = JSON.parse(readFileSync(join(fixtures, "expected.json"), "utf8"));
@@ -122,6 +122,76 @@ test("each tampered fixture, loaded as a file, is caught at its expected positio
     assert.equal(Number(verdict.position), want.position, `${name}: ${verdict.text}`);
     await page.screenshot({ path: join(artifacts, `${name.replace("/", "-")}.png`), fullPage: false });
   }
+  await page.close();
+});
+
+test("a large ledger shows what is known while it streams, marked as not yet verified", async () => {
+  const generator = process.env.DAUYS_FIXTURES_BIN || join(dirname(bin), "dauys-fixtures");
+  const large = join(scratch, "large.jsonl");
+  execFileSync(generator, ["large", "30000", large, "--format", "3"]);
+  const page = await browser.newPage();
+  await page.goto(url + "/");
+  await verdictOf(page);
+  // Every moment the not-yet-verified state is on screen, with how far the replay was.
+  await page.evaluate(() => {
+    window.partials = [];
+    new MutationObserver(() => {
+      const note = document.querySelector("#referendums .unverified");
+      if (note && window.dauys.state().running) window.partials.push({ note: note.textContent, line: document.getElementById("state-line").textContent, entries: window.dauys.state().entries });
+    }).observe(document.getElementById("referendums"), { childList: true, subtree: true });
+  });
+  await page.check("input[value=file]");
+  await page.setInputFiles("#file", large);
+  await page.click("#start");
+  await page.waitForFunction(() => !window.dauys.state().running, null, { timeout: 120_000 });
+  const verdict = await verdictOf(page);
+  assert.equal(verdict.verdict, "valid", verdict.text);
+  const partials = await page.evaluate(() => window.partials);
+  assert.ok(partials.length > 0, "nothing was shown before the verdict");
+  assert.ok(partials[0].entries < Number(verdict.entries), JSON.stringify(partials[0]));
+  assert.match(partials[0].note, /Not yet verified/);
+  assert.match(partials[0].line, /not yet verified/);
+  assert.equal(await page.locator("#referendums .unverified").count(), 0, "the mark goes once verified");
+  await page.close();
+});
+
+test("an invalid verdict is explained in the reader's language, a cut-off download told apart, and no earlier fact stays", async () => {
+  const page = await browser.newPage({ viewport: { width: 360, height: 780 } });
+  await page.goto(url + "/");
+  await verdictOf(page);
+  await page.waitForSelector("#checkpoint");
+  await page.check("input[value=file]");
+  await page.setInputFiles("#file", join(fixtures, "tampered", "double_support.jsonl"));
+  await page.click("#start");
+  await page.waitForFunction(() => !window.dauys.state().running);
+  assert.equal((await verdictOf(page)).verdict, "invalid");
+  // Nothing of the ledger verified before stays on screen.
+  assert.equal(await page.locator("#facts dt").count(), 0);
+  assert.equal(await page.locator("#checkpoint, #signed-head").count(), 0);
+  const explain = async () => page.evaluate(() => {
+    const el = document.getElementById("explain");
+    const details = el.querySelector("details");
+    return { open: el.textContent.replace(details ? details.textContent : "", ""), details: details ? details.textContent : "" };
+  });
+  let text = await explain();
+  assert.match(text.open, /Entry #11 breaks the published rules/);
+  assert.match(text.open, /a voter supported the same petition twice/);
+  assert.match(text.open, /It concerns the petition “/);
+  assert.match(text.open, /Try again from another mirror/);
+  assert.match(text.details, /double_support/, "the engine's words only under the details");
+  assert.doesNotMatch(text.open, /double_support|[0-9a-f]{64}/);
+  await page.selectOption("#lang", "ru");
+  text = await explain();
+  assert.match(text.open, /Запись №11 нарушает опубликованные правила/);
+  assert.match(text.open, /Это касается петиции «/);
+  await page.screenshot({ path: join(artifacts, "invalid-explained-ru.png"), fullPage: true });
+  await page.selectOption("#lang", "en");
+  // A cut-off export: not a forgery, "try again".
+  await page.setInputFiles("#file", join(fixtures, "tampered", "truncated_line.jsonl"));
+  await page.click("#start");
+  await page.waitForFunction(() => !window.dauys.state().running);
+  assert.equal(await page.textContent("#verdict"), "Could not read all of the ledger");
+  assert.match((await explain()).open, /This is not evidence of forgery/);
   await page.close();
 });
 

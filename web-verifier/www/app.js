@@ -12,9 +12,17 @@
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 const DAY_MS = 86_400_000;
-// Dates in the reader's language and time zone.
-const date = (ms) => new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" }).format(new Date(ms));
-const day = (ms) => new Intl.DateTimeFormat(lang, { dateStyle: "medium" }).format(new Date(ms));
+// Dates in the reader's language and time zone. Browsers ship without
+// Kazakh month names (Chromium writes "2026 M11 30"), so Kazakh dates are
+// written here: "30 қараша 2026 ж., 00:53".
+const KK_MONTHS = ["қаңтар", "ақпан", "наурыз", "сәуір", "мамыр", "маусым", "шілде", "тамыз", "қыркүйек", "қазан", "қараша", "желтоқсан"];
+function kkDate(ms, withTime) {
+  const d = new Date(ms);
+  const time = withTime ? `, ${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}` : "";
+  return `${d.getDate()} ${KK_MONTHS[d.getMonth()]} ${d.getFullYear()} ж.${time}`;
+}
+const date = (ms) => (lang === "kk" ? kkDate(ms, true) : new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" }).format(new Date(ms)));
+const day = (ms) => (lang === "kk" ? kkDate(ms, false) : new Intl.DateTimeFormat(lang, { dateStyle: "medium" }).format(new Date(ms)));
 const num = (n) => Number(n).toLocaleString(lang);
 const short = (hex) => (hex ? hex.slice(0, 12) + "…" : "");
 

@@ -202,15 +202,32 @@ fn demo_serves_a_verified_ledger_and_the_page() {
     let node = Node::start(&["demo", "--data", s(&data), "--listen", "127.0.0.1:0"]);
     let page = ureq::get(&format!("{}/", node.url)).call().unwrap();
     assert_eq!(page.status(), 200);
+    let etag = page.header("etag").unwrap().to_owned();
+    assert_eq!(page.header("cache-control"), Some("no-cache"));
     assert!(page.into_string().unwrap().contains("dauys"));
+    // Compressed for a browser that takes gzip, and revalidated by its tag.
+    let gzipped = ureq::get(&format!("{}/", node.url)).set("Accept-Encoding", "gzip, br").call().unwrap();
+    assert_eq!(gzipped.header("content-encoding"), Some("gzip"));
+    assert_eq!(gzipped.header("etag"), Some(etag.as_str()));
+    let mut body = Vec::new();
+    std::io::Read::read_to_end(&mut gzipped.into_reader(), &mut body).unwrap();
+    assert_eq!(&body[..2], &[0x1f, 0x8b], "a gzip stream");
+    let refused = ureq::get(&format!("{}/", node.url)).set("Accept-Encoding", "gzip;q=0").call().unwrap();
+    assert_eq!(refused.header("content-encoding"), None);
+    let cached = ureq::get(&format!("{}/", node.url)).set("If-None-Match", &etag).call().unwrap();
+    assert_eq!(cached.status(), 304);
     let out = dauys_ok(&["verify", &node.url]);
-    assert!(out.starts_with("VALID: 65 entries"), "{out}");
-    assert!(out.contains("ok: checkpoint root: equals the tree over the first 65 entries"), "{out}");
+    assert!(out.starts_with("VALID: 100 entries"), "{out}");
+    assert!(out.contains("ok: checkpoint root: equals the tree over the first 100 entries"), "{out}");
+    // The live tail: a petition collecting, one awaiting the council, and a
+    // secret referendum open for voting now.
+    assert!(out.contains("open      Should the village run a school bus for Zhogargy?"), "{out}");
+    assert!(out.contains("awaiting_ruling"), "{out}");
     // The demo's referendum is secret: 2 of 3 trustees decrypted, one voter re-voted.
     assert!(out.contains("secret ballot: 3 trustees, any 2 decrypt; key ceremony complete; 20 ballots counted, 1 superseded by a re-vote; decryption shares from trustees [0, 2]"), "{out}");
     assert!(out.contains("Yes 14, No 6"), "{out}");
     let checkpoint = ureq::get(&format!("{}/tlog/checkpoint", node.url)).call().unwrap().into_string().unwrap();
-    assert!(checkpoint.starts_with("demo.dauys.invalid/") && checkpoint.lines().nth(1) == Some("65"), "{checkpoint}");
+    assert!(checkpoint.starts_with("demo.dauys.invalid/") && checkpoint.lines().nth(1) == Some("100"), "{checkpoint}");
     // A format 2 node signs checkpoints, not heads.
     assert_eq!(ureq::get(&format!("{}/v1/head", node.url)).call().unwrap_err().kind(), ureq::ErrorKind::HTTP);
     let metrics = ureq::get(&format!("{}/metrics", node.url)).call().unwrap().into_string().unwrap();
