@@ -41,19 +41,24 @@ function applyLanguage() {
 }
 
 // ---- workers --------------------------------------------------------
-const glue = $("glue").textContent;
-const workerSource = $("worker-src").textContent;
-const workerUrl = URL.createObjectURL(new Blob([glue, "\n", workerSource], { type: "text/javascript" }));
+// The wasm, its glue and the worker's code come after this script in the
+// page, so the page answers input while they still download (a phone on a
+// slow network); everything that needs them waits for the whole document.
+const payload = new Promise((resolve) => {
+  if (document.readyState !== "loading") resolve();
+  else document.addEventListener("DOMContentLoaded", () => resolve(), { once: true });
+}).then(() => ({ glue: $("glue").textContent, worker: $("worker-src").textContent, wasm: $("wasm").textContent }));
+const workerUrl = payload.then((p) => URL.createObjectURL(new Blob([p.glue, "\n", p.worker], { type: "text/javascript" })));
 // The wasm is embedded gzipped, then base64 (the page stays one file).
-const modulePromise = (async () => {
-  const packed = Uint8Array.from(atob($("wasm").textContent.trim()), (c) => c.charCodeAt(0));
+const modulePromise = payload.then(async (p) => {
+  const packed = Uint8Array.from(atob(p.wasm.trim()), (c) => c.charCodeAt(0));
   const unpacked = await new Response(new Blob([packed]).stream().pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
   return WebAssembly.compile(unpacked);
-})();
+});
 // The same module in this thread, for the quick checks (receipts, a
 // mirror's entry bundles, the device key); the replay stays in the workers.
-const mainWasm = modulePromise.then((module) => {
-  const bindings = new Function(glue + "\nreturn wasm_bindgen;")();
+const mainWasm = Promise.all([payload, modulePromise]).then(([p, module]) => {
+  const bindings = new Function(p.glue + "\nreturn wasm_bindgen;")();
   bindings.initSync({ module });
   return bindings;
 });
@@ -125,9 +130,10 @@ function mirrorStream(base, size) {
   });
 }
 
-function spawn(role, module) {
+async function spawn(role, module) {
+  const url = await workerUrl;
   return new Promise((resolve, reject) => {
-    const w = new Worker(workerUrl);
+    const w = new Worker(url);
     w.onmessage = (e) => { if (e.data.type === "ready") resolve(w); else reject(new Error(e.data.message)); };
     w.onerror = (e) => reject(new Error(e.message));
     w.postMessage({ type: "init", role, module });
@@ -527,7 +533,7 @@ function checkpointFact() {
   if (!c.ok) text = "✗ " + t("cpBad", { p: c.problem });
   else {
     const w = c.cosigned_by.length ? t("cpCosigned", { w: c.cosigned_by.join(", ") }) : "";
-    text = "✓ " + t("cpOk", { w, n: c.size }) + (c.seen_before !== null && c.seen_before !== undefined ? t("cpSeen", { m: c.seen_before }) : t("cpFirst"));
+    text = "✓ " + t("cpOk", { w, n: c.size }) + (c.seen_before !== null && c.seen_before !== undefined ? t("cpSeen", { m: c.seen_before, n: c.seen_before }) : t("cpFirst"));
   }
   return `<dt>${t("checkpoint")}</dt><dd id="checkpoint" data-ok="${c.ok}" data-size="${c.size}">${esc(text)}<br><code>${esc(c.log_key)}</code></dd>`;
 }
@@ -625,7 +631,7 @@ function showFound(acts) {
     return `${t("about")} <code>${short(id)}</code>`;
   };
   $("found").innerHTML = acts.length ? "<ul>" + acts.map((a) =>
-    `<li>${t("position")} #${a.position}: <strong>${esc(kindName(a.kind))}</strong> — ${a.counts ? t("counts") + " ✓" : t("supersededAct")}<br>${about(a.target)}<br><code class="mono">${a.hash}</code></li>`).join("") + "</ul>"
+    `<li>${esc(t("entryNo", { n: a.position }))}: <strong>${esc(kindName(a.kind))}</strong> — ${a.counts ? t("counts") + " ✓" : t("supersededAct")}<br>${about(a.target)}<br><code class="mono">${a.hash}</code></li>`).join("") + "</ul>"
     : `<p>${t("noActs")}</p>`;
 }
 

@@ -45,10 +45,12 @@ fn assemble() -> Option<String> {
     Some(
         text("index.html")?
             .replace("/*STYLE*/", text("style.css")?)
-            .replace("<!--PAYLOAD-->", &payload)
             .replace("/*I18N*/", text("i18n.js")?)
             .replace("/*APP*/", text("app.js")?)
-            .replace("/*PORTAL*/", text("portal.js")?),
+            .replace("/*PORTAL*/", text("portal.js")?)
+            // Last, after the page's script: the page answers input while
+            // the wasm still downloads.
+            .replace("<!--PAYLOAD-->", &payload),
     )
 }
 
