@@ -46,7 +46,7 @@ test("the page served by the demo node verifies the ledger with the counts of `d
   // The demo's referendum is secret: the page shows the trustees, who
   // decrypted and who did not, and the re-vote, from its own replay.
   const secret = await page.textContent("#referendums .secret");
-  assert.match(secret, /3 trustees; any 2 of them decrypt the sum/, secret);
+  assert.match(secret, /3 trustees; any 2 of them together decrypt the sum/, secret);
   assert.match(secret, /Key ceremony: complete/, secret);
   assert.match(secret, /20 ballots counted \(one per voter\) · 1 replaced by a later ballot/, secret);
   assert.match(secret, /decrypted by trustees #0, #2; 2 needed; did not decrypt: #1/, secret);

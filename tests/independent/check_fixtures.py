@@ -49,11 +49,18 @@ fixture and vector, and compares:
     voting, calling again, ballots and re-voting, an identity election key,
     decryption shares, the declaration, the decoding of the new bodies). These two groups check the
     Python verifier against its author's reading of FORMAT.md only.
+* section 16.2, the locked key file (client_files.py): fixtures/client-files.json's
+  file opens with its passphrase to its seed, whose Ed25519 public key is the
+  file's; the wrong passphrase and every altered copy are refused, each for
+  the fault it names; and, from this reader's own reading of section 16.2,
+  each refusal rule the section lists on copies of that file (its bounds
+  accepted at their edges) and a file this module writes, read back.
 
 Prints the plain 'N passed, N failed' line; exits non-zero on any
 disagreement. Needs: pynacl, regex, unicodedata2, confusables (see screen.py).
 """
 import base64
+import copy
 import ctypes
 import ctypes.util
 import hashlib
@@ -69,6 +76,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nacl.bindings  # noqa: E402
 import nacl.signing  # noqa: E402
 
+import client_files  # noqa: E402
 import merlin  # noqa: E402
 import ristretto255 as r255  # noqa: E402
 import screen  # noqa: E402
@@ -2206,6 +2214,93 @@ def check_v3_synthetic():
     timings["synthetic"] = time.monotonic() - started
 
 
+# fixtures/client-files.json names the fault each altered copy must be refused
+# for; the kind of LockedKeyError (client_files.py) that fault is.
+CLIENT_FILE_REFUSALS = {
+    "wrong passphrase, or the key file was altered": "box",
+    "the key file's public key does not match its secret": "public_key",
+    "the key file asks for key derivation settings outside the accepted range": "kdf_range",
+}
+
+
+def locked_key_refusal(obj, passphrase):
+    """The kind of refusal of the locked key file `obj` (a JSON object), or
+    None if it opens."""
+    try:
+        client_files.read_locked_key(json.dumps(obj, ensure_ascii=False), passphrase)
+    except client_files.LockedKeyError as e:
+        if os.environ.get("DAUYS_SHOW_REASONS"):
+            print(f"  refused: {e}")
+        return e.kind
+    return None
+
+
+def check_client_files(c):
+    """Section 16.2: the locked key file."""
+    started = time.monotonic()
+    seed = bytes.fromhex(c["seed_hex"])
+    text = json.dumps(c["file"], ensure_ascii=False)
+    try:
+        got = client_files.read_locked_key(text, c["passphrase"])
+    except client_files.LockedKeyError as e:
+        got = e
+    check("locked key file: opens with its passphrase to seed_hex", got == seed, f"got {got!r}")
+    check("locked key file: the seed's public key is file.public_key",
+          public_key(seed).hex() == c["file"]["public_key"], public_key(seed).hex())
+    try:
+        got = client_files.read_locked_key(text, c["passphrase_decomposed"])
+    except client_files.LockedKeyError as e:
+        got = e
+    check("locked key file: opens with the passphrase typed decomposed (NFD), normalized to NFC",
+          got == seed and c["passphrase_decomposed"] != c["passphrase"], f"got {got!r}")
+    got = locked_key_refusal(c["file"], c["wrong_passphrase"])
+    check("locked key file: the wrong passphrase refused", got == "box", f"expected box, got {got}")
+    for alt in c["altered"]:
+        want = CLIENT_FILE_REFUSALS.get(alt["refused"])
+        got = locked_key_refusal(alt["file"], c["passphrase"])
+        check(f"locked key file refused: {alt['what']}",
+              got is not None and (want is None or got == want), f"expected {want or 'a refusal'}, got {got}")
+
+    # Each refusal rule of section 16.2 on a copy of the file, one fault each
+    # (this reader's reading of the section; no Rust output involved).
+    def altered(edit):
+        obj = copy.deepcopy(c["file"])
+        edit(obj)
+        return obj
+
+    def nonce_of(n):
+        return lambda o: o.update(nonce=base64.b64encode(bytes(n)).decode())
+
+    rules = [
+        ("format dauys-locked-key/2", lambda o: o.update(format="dauys-locked-key/2"), "format"),
+        ("cipher xchacha20poly1305", lambda o: o.update(cipher="xchacha20poly1305"), "cipher"),
+        ("kdf.name argon2i", lambda o: o["kdf"].update(name="argon2i"), "kdf"),
+        ("kdf.version 16 (0x10)", lambda o: o["kdf"].update(version=16), "kdf"),
+        ("an unknown field", lambda o: o.update(comment="x"), "malformed"),
+        ("an unknown kdf field", lambda o: o["kdf"].update(secret=""), "malformed"),
+        ("parallelism 2", lambda o: o["kdf"].update(parallelism=2), "kdf_range"),
+        ("parallelism 0", lambda o: o["kdf"].update(parallelism=0), "kdf_range"),
+        ("memory_kib 7", lambda o: o["kdf"].update(memory_kib=7), "kdf_range"),
+        ("memory_kib 1048577", lambda o: o["kdf"].update(memory_kib=1048577), "kdf_range"),
+        ("iterations 0", lambda o: o["kdf"].update(iterations=0), "kdf_range"),
+        ("iterations 17", lambda o: o["kdf"].update(iterations=17), "kdf_range"),
+        ("a nonce of 23 bytes", nonce_of(23), "length"),
+        ("a nonce of 25 bytes", nonce_of(25), "length"),
+    ]
+    for label, edit, want in rules:
+        got = locked_key_refusal(altered(edit), c["passphrase"])
+        check(f"locked key file refused (section 16.2): {label}", got == want, f"expected {want}, got {got}")
+
+    # The bounds are inclusive; the box is NaCl's tag-first crypto_secretbox.
+    for memory_kib, iterations in ((8, 1), (8, 16)):
+        obj = json.loads(client_files.write_locked_key(seed, c["passphrase"], memory_kib, iterations))
+        got = locked_key_refusal(obj, c["passphrase"])
+        check(f"locked key file written and read back: memory_kib {memory_kib}, iterations {iterations}",
+              got is None and client_files.read_locked_key(json.dumps(obj), c["passphrase"]) == seed,
+              f"refused: {got}")
+    timings["client_files"] = time.monotonic() - started
+
+
 if __name__ == "__main__":
     check_fixtures()
     vectors = json.load(open(os.path.join(ROOT, "vectors.json")))
@@ -2224,6 +2319,7 @@ if __name__ == "__main__":
     check_secret_vectors(vectors["secret_format_3"])
     check_v3_rechained()
     check_v3_synthetic()
+    check_client_files(json.load(open(os.path.join(ROOT, "client-files.json"), encoding="utf-8")))
     print(f"(format 3: the v3 fixtures {timings['v3']:.1f} s; Keccak, Merlin, ristretto255, the vectors and "
           f"the rechained and synthetic ledgers {time.monotonic() - started:.1f} s, of which synthetic "
           f"{timings['synthetic']:.1f} s)")

@@ -649,6 +649,10 @@ pub struct Consistency {
     pub seen_before: Option<u64>,
     /// Why not.
     pub problem: Option<String>,
+    /// The failure is proof of two histories (a consistency proof that
+    /// checked and failed, or a checkpoint seen before that the latest one
+    /// rewrites or shrinks), not a check that could not be made.
+    pub fork: bool,
 }
 
 /// Checks that the log's latest checkpoint (`latest`, a signed note that
@@ -702,11 +706,13 @@ pub fn consistency_step(
         match receipt_check {
             Ok(()) => {}
             Err(e @ tlog::TlogError::Inconsistent { .. }) => {
-                return Err(format!("the latest checkpoint and the receipt's are not one history: {e}"))
+                out.fork = true;
+                return Err(format!("the latest checkpoint and the receipt's are not one history: {e}"));
             }
             Err(e) => return Err(format!("could not check: {e}")),
         }
         if let Some(Err(fork)) = seen_check {
+            out.fork = !matches!(fork, tlog::Fork::Uncompared { .. });
             return Err(fork.to_string());
         }
         Ok(())

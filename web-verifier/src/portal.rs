@@ -17,14 +17,16 @@ use dauys_core::event::{Ballot, Body, Payload, Version};
 use dauys_core::secret::{BallotContext, ElectionKey, SecretBallot};
 use dauys_core::{Hash, Keypair, Submission};
 use rand_chacha::rand_core::SeedableRng;
+use unicode_normalization::UnicodeNormalization as _;
 use zeroize::Zeroizing;
 
 /// The format tag of a locked key file.
 pub const LOCKED_KEY_FORMAT: &str = "dauys-locked-key/1";
-/// argon2id's memory cost in KiB (OWASP's first recommended setting).
-pub const KDF_MEMORY_KIB: u32 = 19_456;
+/// argon2id's memory cost in KiB: RFC 9106's second recommended setting
+/// (64 MiB, 3 passes), which a phone's browser runs in about a second.
+pub const KDF_MEMORY_KIB: u32 = 65_536;
 /// argon2id's passes over memory.
-pub const KDF_ITERATIONS: u32 = 2;
+pub const KDF_ITERATIONS: u32 = 3;
 /// A passphrase shorter than this many characters is refused.
 pub const PASSPHRASE_CHARS_MIN: usize = 8;
 /// Entropy `lock` takes: a 16-byte salt, then a 24-byte nonce.
@@ -32,6 +34,7 @@ pub const LOCK_ENTROPY_BYTES: usize = 40;
 
 /// argon2id's settings and salt, as stored.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Kdf {
     /// Always `argon2id`.
     pub name: String,
@@ -98,6 +101,12 @@ fn box_key(passphrase: &str, kdf: &Kdf) -> Result<Zeroizing<[u8; 32]>, String> {
         return Err("the key file asks for key derivation settings outside the accepted range".into());
     }
     let salt = BASE64.decode(&kdf.salt).map_err(|_| "the key file's salt is not base64".to_owned())?;
+    if salt.len() != 16 {
+        return Err("the key file's salt is not 16 bytes".into());
+    }
+    // The same passphrase typed on another keyboard may arrive composed
+    // differently (Kazakh and Russian letters with marks): NFC first.
+    let passphrase: Zeroizing<String> = Zeroizing::new(passphrase.nfc().collect());
     let params = Params::new(kdf.memory_kib, kdf.iterations, kdf.parallelism, Some(32)).map_err(|e| e.to_string())?;
     let mut key = Zeroizing::new([0u8; 32]);
     Argon2::new(Algorithm::Argon2id, argon2::Version::V0x13, params)
@@ -255,7 +264,7 @@ impl Wallet {
             }
             CitizenAct::Ballot { referendum, choice } => {
                 let referendum = id(referendum, "the referendum")?;
-                self.ballot(&ledger_id, &referendum, *choice, keys_json, entropy)?
+                self.ballot(version, &ledger_id, &referendum, *choice, keys_json, entropy)?
             }
         };
         Ok(Submission::sign(&self.keypair, &Payload { version, ledger_id, nonce, body }))
@@ -263,17 +272,24 @@ impl Wallet {
 
     fn ballot(
         &self,
+        version: Version,
         ledger_id: &Hash,
         referendum: &Hash,
         choice: usize,
         keys_json: &str,
         entropy: &[u8],
     ) -> Result<Body, String> {
-        let keys: crate::BallotKeys = serde_json::from_str(keys_json).unwrap_or_default();
-        let Some((key, options)) = keys.keys.get(&hex::encode(referendum)) else {
-            // No election key: an open ballot (formats 1 and 2).
+        if version < Version::V3 {
+            // Formats 1 and 2 have open ballots only.
             let choice = u8::try_from(choice).map_err(|_| "no such option".to_owned())?;
             return Ok(Body::BallotCast { referendum: *referendum, ballot: Ballot::Open { choice } });
+        }
+        // Format 3: every ballot is secret. Without the election key the
+        // replay derived, nothing is signed (never a choice in the clear).
+        let keys: crate::BallotKeys =
+            serde_json::from_str(keys_json).map_err(|e| format!("the election keys are unreadable: {e}"))?;
+        let Some((key, options)) = keys.keys.get(&hex::encode(referendum)) else {
+            return Err("no election key for this referendum: its key ceremony is not complete".into());
         };
         let key = ElectionKey(id(key, "the election key")?);
         let seed: Zeroizing<[u8; 32]> =
@@ -362,6 +378,31 @@ mod tests {
         assert!(matches!(payload.body, Body::PetitionSupported { petition } if petition == [1; 32]));
         assert!(dauys_core::crypto::verify(&submission.author, &submission.payload, &submission.signature).is_ok());
         assert!(serde_json::from_str::<CitizenAct>(r#"{"act":"enrol"}"#).is_err());
+    }
+
+    #[test]
+    fn a_format_3_ballot_without_an_election_key_is_never_signed() {
+        let wallet = Wallet::create(&[8; 32]).unwrap();
+        let act: CitizenAct = serde_json::from_str(
+            r#"{"act":"ballot","referendum":"0202020202020202020202020202020202020202020202020202020202020202","choice":0}"#,
+        )
+        .unwrap();
+        let ledger = hex::encode([9u8; 32]);
+        for keys in ["", "{}", r#"{"ledger_id":"","keys":{}}"#] {
+            let refused = wallet.sign(&ledger, 3, 1, &act, keys, &[0; 32]).err().unwrap();
+            assert!(refused.contains("election key"), "{refused}");
+        }
+        // Format 2: open ballots, as that format has.
+        let open = wallet.sign(&ledger, 2, 1, &act, "", &[]).unwrap();
+        assert!(matches!(Payload::decode(&open.payload).unwrap().body, Body::BallotCast { ballot: Ballot::Open { choice: 0 }, .. }));
+    }
+
+    #[test]
+    fn a_passphrase_opens_however_it_was_composed() {
+        let wallet = Wallet::create(&[9; 32]).unwrap();
+        // "й" typed precomposed (U+0439) or as "и" and a combining breve.
+        let locked = wallet.lock("Сарыағаш ай\u{0439}", &ENTROPY).unwrap();
+        assert!(Wallet::unlock(&locked, "Сарыағаш ай\u{0438}\u{0306}").is_ok());
     }
 
     #[test]

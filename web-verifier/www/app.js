@@ -55,12 +55,12 @@ const modulePromise = payload.then(async (p) => {
   const unpacked = await new Response(new Blob([packed]).stream().pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
   return WebAssembly.compile(unpacked);
 });
-// The same module in this thread, for the quick checks (receipts, a
-// mirror's entry bundles, the device key); the replay stays in the workers.
-const mainWasm = Promise.all([payload, modulePromise]).then(([p, module]) => {
-  const bindings = new Function(p.glue + "\nreturn wasm_bindgen;")();
-  bindings.initSync({ module });
-  return bindings;
+// The same module in this thread (the glue's `wasm_bindgen`, a script of
+// the page), for the quick checks (receipts, a mirror's entry bundles, the
+// device key); the replay stays in the workers.
+const mainWasm = modulePromise.then((module) => {
+  wasm_bindgen.initSync({ module });
+  return wasm_bindgen;
 });
 
 // Questions for the coordinator, which holds the replayed ledger.
@@ -166,7 +166,7 @@ async function openSource() {
   if (note) {
     const response = await fetch(base + "/v1/export", { cache: "no-store" });
     if (!response.ok) throw new Error(response.status + " " + response.statusText);
-    return { stream: response.body, total: 0, entries: checkpointSize(note), note, fromLog: true };
+    return { stream: response.body, total: 0, entries: checkpointSize(note), note, fromLog: true, base };
   }
   const mirrored = await fetchText(base + "/checkpoint");
   if (mirrored && /^[^\n]+\n\d+\n[^\n]+\n\n/.test(mirrored)) {
@@ -181,7 +181,7 @@ async function openSource() {
   } catch (e) { headJson = null; }
   const response = await fetch(base + "/v1/export", { cache: "no-store" });
   if (!response.ok) throw new Error(response.status + " " + response.statusText);
-  return { stream: response.body, total: Number(response.headers.get("content-length")) || 0, entries, headJson, fromLog: true };
+  return { stream: response.body, total: Number(response.headers.get("content-length")) || 0, entries, headJson, fromLog: true, base };
 }
 
 // Listeners that want to know when a verification ends (the portal).
@@ -207,6 +207,8 @@ async function verify() {
   let source;
   try { source = await openSource(); } catch (e) { fail(e.message, [coordinator, ...signers], "network"); settle(); return; }
   state.expectedEntries = source.entries || 0;
+  // Acts go where the verified log came from.
+  const sourceBase = source.fromLog ? source.base : null;
   if (source.note) {
     // The roots to note during the replay: the checkpoint's size, and the
     // sizes of this log's checkpoints seen before in this browser.
@@ -312,7 +314,7 @@ async function verify() {
   state.seconds = (performance.now() - state.started) / 1000;
   if (result.type === "done") {
     state.summary = result.summary; state.present = result.present; state.entries = result.entries;
-    state.base = source.fromLog ? currentBase() : null;
+    state.base = sourceBase;
     // The node's signed head, fetched before the export: check its
     // signature with the log key the verified genesis publishes.
     if (!source.note && result.summary.origin && source.fromLog) {
@@ -489,19 +491,19 @@ function referendumCard(r, s) {
   const outcome = r.declared || (r.phase === "closed" && !sec ? r.computed_outcome : null);
   const list = (xs) => xs.length ? xs.map((i) => "#" + i).join(", ") : "—";
   const petition = s.petitions.find((p) => p.id === r.petition);
-  const secretBlock = sec ? `<div class="secret"><p><strong>${t("secretBallot")}</strong>: ${t("anyDecrypt", { k: sec.threshold, n: sec.trustees.length })}
+  const secretBlock = sec ? `<div class="secret"><p><strong>${t("secretBallot")}</strong>: ${esc(t("anyDecrypt", { k: sec.threshold, n: sec.trustees.length }))}
     ${t("ceremonyWord")}: <strong>${t("ceremony." + sec.ceremony)}</strong>${sec.failed_accused !== null && sec.failed_accused !== undefined ? " — " + t("failedBy", { a: sec.failed_accused }) : ""}.</p>
-    <p class="meta">${t("counted", { n: sec.ballots_counted })} · ${t("superseded", { n: sec.ballots_superseded })}</p>
-    ${sec.decryption_shares.length ? `<p class="meta">${t("decryptedBy", { list: list(sec.decryption_shares), k: sec.threshold })}; ${t("absentTrustees", { list: list(sec.trustees.map((_, i) => i).filter((i) => !sec.decryption_shares.includes(i))) })}</p>` : ""}
+    <p class="meta">${esc(t("counted", { n: sec.ballots_counted }))} · ${esc(t("superseded", { n: sec.ballots_superseded }))}</p>
+    ${sec.decryption_shares.length ? `<p class="meta">${esc(t("decryptedBy", { list: list(sec.decryption_shares), k: sec.threshold }))}; ${esc(t("absentTrustees", { list: list(sec.trustees.map((_, i) => i).filter((i) => !sec.decryption_shares.includes(i))) }))}</p>` : ""}
     <p class="meta">${t("secretNote")}</p>${sealed ? `<p>${t("sealed")}</p>` : ""}</div>` : "";
   const max = Math.max(needed, ...r.tally, 1);
   const rows = sealed ? "" : `<div class="tally" role="img" aria-label="${esc(r.options.map((o, i) => optionName(o) + " " + r.tally[i]).join(", "))}; ${esc(t("needed"))} ${needed}">` +
     r.options.map((o, i) => `<div class="tally-row"><span class="opt">${esc(optionName(o))}</span><span class="track"><span class="seg ${i === 0 ? "yes" : "other"}" style="width:${(r.tally[i] / max) * 100}%"></span><span class="mark" style="left:${(needed / max) * 100}%"></span></span><span class="n">${num(r.tally[i])}</span></div>`).join("") +
-    `<p class="meta">${t("neededExplain", { n: needed })}</p></div>`;
+    `<p class="meta">${esc(t("neededExplain", { n: needed }))}</p></div>`;
   const vote = r.phase === "open" && state.present ? `<p><a class="button" href="#/vote/${r.id}">${t("voteHere")}</a></p>` : "";
   return `<div class="item" id="referendum-${r.id}"><h3>${esc(r.question)}</h3>
     <p><span class="badge ${outcome === "approved" ? "good" : outcome ? "bad" : ""}">${t("phase." + r.phase)}${outcome ? " · " + t(outcome) : ""}</span>
-    <span class="meta">${date(r.opens_at_ms)} – ${date(r.closes_at_ms)} · ${t("ballotsOf", { n: sec ? sec.ballots_counted : valid, e: num(r.electorate) })}</span></p>
+    <span class="meta">${date(r.opens_at_ms)} – ${date(r.closes_at_ms)} · ${esc(t("ballotsOf", { n: sec ? sec.ballots_counted : valid, e: num(r.electorate) }))}</span></p>
     ${petition ? `<p class="meta">${t("onPetition")}: <a href="#/petition/${petition.id}">${esc(petition.title)}</a></p>` : ""}
     ${secretBlock}${rows}${vote}</div>`;
 }
@@ -562,7 +564,9 @@ async function stillThere(text, key, latest, prefix) {
       await Promise.all(step.missing.map(async (path) => { tiles[path] = base64(await fetchBytes(prefix + "/" + path)); fetched++; }));
       continue;
     }
-    if (!step.ok) return { state: "vanished", step, fetched };
+    // Only a proof of two histories is "vanished"; a check that could not
+    // be made (a broken mirror, a witness quorum not met) is "unchecked".
+    if (!step.ok) return { state: step.fork ? "vanished" : "unchecked", step, fetched };
     remember(key, latest);
     // Not covered: the receipt is newer than the checkpoint the log serves
     // (which waits for witnesses): one history, not yet witnessed.
@@ -610,6 +614,7 @@ async function checkReceipt() {
     out.dataset.tiles = result.fetched;
     out.dataset.state = result.state === "vanished" ? "bad" : result.state;
     if (result.state === "vanished") return say("bad", "✗ " + t("rcStillBad", { p: result.step.problem }));
+    if (result.state === "unchecked") return say("", t("rcCannot", { p: result.step.problem }));
     if (result.state === "pending") return say("", "… " + t("rcPending", { n: result.step.latest_size, i: report.index }));
     const cw = result.step.cosigned_by.length ? t("cpCosigned", { w: result.step.cosigned_by.join(", ") }) : "";
     return say("ok", "✓ " + t("rcStill", { n: result.step.latest_size, w: cw, t: result.fetched }));

@@ -17,7 +17,14 @@ let drawn = ""; // what the current view was last drawn for
 const filters = { q: "", status: "", subject: "", district: "" };
 
 const random = (n) => crypto.getRandomValues(new Uint8Array(n));
-const lockedKey = () => { try { return JSON.parse(localStorage.getItem(KEY_STORE)); } catch (e) { return null; } };
+// The stored locked key, if its public key is well formed (it is shown
+// and searched for before any unlocking).
+const lockedKey = () => {
+  try {
+    const locked = JSON.parse(localStorage.getItem(KEY_STORE));
+    return locked && /^[0-9a-f]{64}$/.test(locked.public_key) ? locked : null;
+  } catch (e) { return null; }
+};
 const myKey = () => (wallet ? wallet.publicKey() : (lockedKey() || {}).public_key || null);
 const storedActs = () => { try { return JSON.parse(localStorage.getItem(ACTS_STORE) || "[]"); } catch (e) { return []; } };
 const saveActs = (acts) => localStorage.setItem(ACTS_STORE, JSON.stringify(acts));
@@ -99,7 +106,7 @@ function renderPetitions() {
     const st = petitionStatus(p, s);
     const left = p.status === "collecting" ? t("daysLeft", { n: daysLeft(p.signing_deadline_ms, now) }) : "";
     return `<article class="item" data-id="${p.id}"><h3><a href="#/petition/${p.id}">${esc(p.title)}</a></h3>
-      <p><span class="badge ${st.cls}">${t("status." + st.key)}</span><span class="meta">${esc(subjectName(p.subject))}${p.district ? " · " + esc(p.district) : ""} · ${t("filedOn", { d: day(p.filed_at_ms) })}${left ? " · " + left : ""}</span></p>
+      <p><span class="badge ${st.cls}">${t("status." + st.key)}</span><span class="meta">${esc(subjectName(p.subject))}${p.district ? " · " + esc(p.district) : ""} · ${esc(t("filedOn", { d: day(p.filed_at_ms) }))}${left ? " · " + left : ""}</span></p>
       ${supportBar(p)}</article>`;
   }).join("") : `<p>${t("noneFound")}</p>`);
 }
@@ -107,7 +114,7 @@ function renderPetitions() {
 function supportBar(p) {
   const label = t("supportsOf", { n: p.supports_online + p.supports_paper, k: p.threshold });
   return bar([{ value: p.supports_online, cls: "online" }, { value: p.supports_paper, cls: "paper" }], p.threshold, label) +
-    `<p class="meta">${esc(label)} (${t("onlinePaper", { o: p.supports_online, p: p.supports_paper })})</p>`;
+    `<p class="meta">${esc(label)} (${esc(t("onlinePaper", { o: p.supports_online, p: p.supports_paper }))})</p>`;
 }
 
 async function renderPetition() {
@@ -124,22 +131,22 @@ async function renderPetition() {
   const mine = myKey() === p.initiator;
   const r = p.referendum ? s.referendums.find((x) => x.id === p.referendum) : null;
   const deadline = p.status === "collecting"
-    ? `${day(p.signing_deadline_ms)} · ${t("daysLeft", { n: daysLeft(p.signing_deadline_ms, now) })}`
+    ? `${day(p.signing_deadline_ms)} · ${esc(t("daysLeft", { n: daysLeft(p.signing_deadline_ms, now) }))}`
     : `${day(p.signing_deadline_ms)} · ${t("signingEnded")}`;
   const ruling = p.ruling
     ? `<dt>${t("council")}</dt><dd><strong>${t(p.ruling.decision)}</strong>, ${day(p.ruling.time_ms)}<br>${esc(p.ruling.reasons)}</dd>`
-    : p.ruling_deadline_ms ? `<dt>${t("council")}</dt><dd>${t("rulingDue", { d: day(p.ruling_deadline_ms) })}</dd>` : "";
+    : p.ruling_deadline_ms ? `<dt>${t("council")}</dt><dd>${esc(t("rulingDue", { d: day(p.ruling_deadline_ms) }))}</dd>` : "";
   const referendum = r ? `<dt>${t("referendum")}</dt><dd><a href="#referendum-${r.id}" data-ref="${r.id}">${esc(r.question)}</a> — ${t("phase." + r.phase)}${r.declared ? " · " + t(r.declared) : ""}${r.phase === "open" ? ` · <a href="#/vote/${r.id}">${t("voteHere")}</a>` : ""}</dd>` : "";
   el.innerHTML = `${state.present ? "" : unverifiedNote()}<h2 id="petition-h">${esc(p.title)}</h2>
-    <p><span class="badge ${st.cls}">${t("status." + st.key)}</span> <span class="meta">${t("asOfShort", { d: date(now) })}</span></p>
+    <p><span class="badge ${st.cls}">${t("status." + st.key)}</span> <span class="meta">${esc(t("asOfShort", { d: date(now) }))}</span></p>
     <div class="petition-text">${esc(p.text)}</div>
     ${supportBar(p)}
     <dl class="facts">
       <dt>${t("subject")}</dt><dd>${esc(subjectName(p.subject))}</dd>
       <dt>${t("initiator")}</dt><dd><code class="mono">${p.initiator}</code>${mine ? ` <strong>(${t("you")})</strong>` : ""}${p.district ? "<br>" + t("district") + ": " + esc(p.district) : ""}</dd>
-      <dt>${t("filed")}</dt><dd>${date(p.filed_at_ms)} · ${t("entryNo", { n: p.position })}</dd>
+      <dt>${t("filed")}</dt><dd>${date(p.filed_at_ms)} · ${esc(t("entryNo", { n: p.position }))}</dd>
       <dt>${t("deadline")}</dt><dd>${deadline}</dd>
-      <dt>${t("thresholdWord")}</dt><dd>${t("thresholdTriggers", { n: p.threshold, k: p.threshold, d: Math.round(s.rules.council_response_period_ms / DAY_MS) })}</dd>
+      <dt>${t("thresholdWord")}</dt><dd>${esc(t("thresholdTriggers", { n: p.threshold, k: p.threshold, d: Math.round(s.rules.council_response_period_ms / DAY_MS) }))}</dd>
       ${ruling}${referendum}
     </dl>
     <h3>${t("supportsOverTime")}</h3><div id="supports-chart" class="chart"></div>
@@ -271,29 +278,45 @@ function nonceFor(format, last) {
 async function submitAct(act, box, about) {
   delete results[location.hash];
   box.innerHTML = "";
+  // Acts only go to a log this page verified, whose checkpoint checked out
+  // under the log key from genesis: otherwise no receipt could be checked.
+  if (!state.summary || !state.base || !state.logKey || !state.checkpoint || !state.checkpoint.ok) {
+    const r = startResult(box);
+    r.state = "error";
+    sayIn(r, "bad", () => esc(t(state.summary && state.base ? "noReceiptsHere" : "noNodeToSend")));
+    return null;
+  }
   const w = await unlocked(box);
   if (!w) return null;
   const r = startResult(box);
-  const s = state.summary;
-  if (!s || !state.base) { r.state = "error"; sayIn(r, "bad", () => esc(t("noNodeToSend"))); return null; }
   sayIn(r, "", () => esc(t("signing")));
   try {
-    const citizen = await ask("citizen", w.publicKey());
-    r.lines = [];
-    if (!citizen.enrolled) { r.state = "refused"; r.code = "not_enrolled"; sayIn(r, "bad", () => esc(t("notEnrolledYet"))); return null; }
-    const keys = act.act === "ballot" ? await ask("ballotKeys") : "";
-    let last = citizen.last_nonce;
     for (let attempt = 0; attempt < 2; attempt++) {
-      const body = w.sign(s.ledger_id, s.format, nonceFor(s.format, last), JSON.stringify(act), keys, random(32));
-      const response = await fetch(state.base + "/v1/events", { method: "POST", headers: { "content-type": "application/json" }, body });
+      const s = state.summary;
+      // The key's last nonce, from this page's own replay only.
+      const citizen = await ask("citizen", w.publicKey());
+      r.lines = [];
+      if (!citizen.enrolled) { r.state = "refused"; r.code = "not_enrolled"; sayIn(r, "bad", () => esc(t("notEnrolledYet"))); return null; }
+      const keys = act.act === "ballot" ? await ask("ballotKeys") : "";
+      const body = w.sign(s.ledger_id, s.format, nonceFor(s.format, citizen.last_nonce), JSON.stringify(act), keys, random(32));
+      const base = state.base;
+      const response = await fetch(base + "/v1/events", { method: "POST", headers: { "content-type": "application/json" }, body });
       const answer = await response.json().catch(() => ({}));
       if (response.status === 201) return await receipted(answer, JSON.parse(body), act, about, r);
-      if (answer.code === "stale_nonce" && attempt === 0 && answer.details && answer.details.last) { last = answer.details.last; continue; }
+      if (answer.code === "stale_nonce" && attempt === 0) {
+        // Another act by this key got in first: replay the log again and
+        // take the nonce from there, never from the node's word.
+        await verify();
+        if (!state.summary) break;
+        continue;
+      }
       r.state = "refused";
-      r.code = answer.code || String(response.status);
+      r.code = String(answer.code || response.status);
       sayIn(r, "bad", () => `<strong>${esc(t("refused"))}</strong> ${esc(refusalText(answer))}`);
       return null;
     }
+    r.state = "error";
+    sayIn(r, "bad", () => esc(t("sendFailed", { m: t("refusals.stale_nonce") })));
   } catch (e) {
     r.state = "error";
     r.lines = [];
@@ -308,51 +331,39 @@ async function submitAct(act, box, about) {
 async function receipted(answer, submission, act, about, r) {
   const wasm = await mainWasm;
   const s = state.summary;
-  // The node's answer is not trusted: its fields are checked before use.
-  if (!Number.isSafeInteger(answer.position) || !/^[0-9a-f]{64}$/.test(answer.entry_hash || "") || !Number.isSafeInteger(answer.time_ms)) {
+  r.lines = [];
+  // The node's answer is not trusted: only a receipt that verifies under
+  // the log key from genesis, at the position answered, carrying exactly
+  // the act signed here, is kept. Everything recorded comes from it.
+  const report = typeof answer.proof === "string" ? JSON.parse(wasm.checkReceipt(answer.proof, state.logKey, "", 0)) : { ok: false, problem: t("receiptMissing") };
+  const same = report.ok && report.index === answer.position && report.author === submission.author && report.payload === submission.payload;
+  if (!same) {
     r.state = "bad-receipt";
-    r.lines = [];
-    sayIn(r, "bad", () => esc(t("receiptBad", { p: t("receiptNotThisAct") })));
+    sayIn(r, "bad", () => esc(t("receiptBad", { p: report.problem || t("receiptNotThisAct") })));
     return null;
   }
-  const target = act.act === "file" ? answer.entry_hash : act.petition || act.referendum || null;
-  const record = { ledger_id: s.ledger_id, base: state.base, index: answer.position, entry_hash: answer.entry_hash, kind: "", act: act.act, target, about: about || "", time_ms: answer.time_ms, proof: answer.proof || null, state: "unchecked", log_key: state.logKey || "" };
-  r.lines = [];
-  if (answer.proof && state.logKey) {
-    const report = JSON.parse(wasm.checkReceipt(answer.proof, state.logKey, "", 0));
-    const same = report.ok && report.index === answer.position && report.author === submission.author && report.payload === submission.payload;
-    record.kind = report.kind;
-    if (!same) {
-      record.state = "bad";
-      r.state = "bad-receipt";
-      sayIn(r, "bad", () => esc(t("receiptBad", { p: report.problem || t("receiptNotThisAct") })));
-    } else {
-      record.state = "ok";
-      record.checked_size = report.size;
-      r.state = "done";
-      sayIn(r, "ok", () => "✓ " + esc(t("actDone", { i: answer.position, n: report.size })));
-      // With witnesses required, ask whether they cosigned a checkpoint
-      // that holds it (the node answers before they do).
-      if (trust().quorum > 0) {
-        const { latest, prefix } = await latestCheckpoint(state.base);
-        const again = latest ? await stillThere(answer.proof, state.logKey, latest, prefix) : null;
-        record.state = again ? again.state : "pending";
-        if (record.state !== "ok") sayIn(r, "", () => "… " + esc(t("witnessPending")));
-      }
-    }
-  } else {
-    record.state = "no-proof";
-    r.state = "done";
-    sayIn(r, "", () => esc(t("actDoneNoProof", { i: answer.position })));
+  const target = act.act === "file" ? report.entry_hash : act.petition || act.referendum || null;
+  const record = { ledger_id: s.ledger_id, base: state.base, log_key: state.logKey, index: report.index, entry_hash: report.entry_hash, kind: report.kind,
+    act: act.act, target, about: about || "", time_ms: report.time_ms, author: submission.author, payload: submission.payload,
+    proof: answer.proof, state: "ok", checked_size: report.size };
+  r.state = "done";
+  sayIn(r, "ok", () => "✓ " + esc(t("actDone", { i: report.index, n: report.size })));
+  // With witnesses required, ask whether they cosigned a checkpoint that
+  // holds it (the node answers before they do).
+  if (trust().quorum > 0) {
+    const { latest, prefix } = await latestCheckpoint(state.base);
+    const again = latest ? await stillThere(answer.proof, state.logKey, latest, prefix) : { state: "unchecked" };
+    record.state = again.state;
+    if (record.state !== "ok") sayIn(r, "", () => "… " + esc(t("witnessPending")));
   }
   const acts = storedActs();
   acts.push(record);
   saveActs(acts);
   const saved = acts.length - 1;
-  if (act.act === "file") sayIn(r, "", () => `<a href="#/petition/${answer.entry_hash}">${esc(about)}</a>`);
-  if (record.proof) sayIn(r, "", () => `<button type="button" class="secondary" data-save="${saved}">${t("saveReceipt")}</button> <a href="#/acts">${t("navActs")}</a>`);
+  if (act.act === "file") sayIn(r, "", () => `<a href="#/petition/${record.entry_hash}">${esc(about)}</a>`);
+  sayIn(r, "", () => `<button type="button" class="secondary" data-save="${saved}">${t("saveReceipt")}</button> <a href="#/acts">${t("navActs")}</a>`);
   // The new state: verify again (the page trusts its own replay, not the node).
-  verify().then(() => afterAct(act, answer.position, r));
+  verify().then(() => afterAct(act, record.index, r));
   return record;
 }
 
@@ -376,7 +387,7 @@ function renderFile() {
   const old = { subject: $("file-subject") && $("file-subject").value, title: $("file-title") && $("file-title").value, text: $("file-text") && $("file-text").value };
   const subjects = s.rules.subjects;
   const excluded = subjects.filter((x) => x.excluded);
-  panel.innerHTML = `<p class="meta">${t("fileIntro", { n: s.petitions.length ? s.petitions[s.petitions.length - 1].threshold : s.rules.threshold_supports_min, d: Math.round(s.rules.signing_period_ms / DAY_MS) })}</p>
+  panel.innerHTML = `<p class="meta">${esc(t("fileIntro", { n: s.petitions.length ? s.petitions[s.petitions.length - 1].threshold : s.rules.threshold_supports_min, d: Math.round(s.rules.signing_period_ms / DAY_MS) }))}</p>
     <form id="file-form">
       <div class="field"><label for="file-subject">${t("subject")}</label>
         <select id="file-subject" required aria-describedby="excluded-note">${subjects.map((x) => `<option value="${esc(x.id)}"${x.excluded ? " disabled" : ""}>${esc(subjectName(x.id))}${x.excluded ? " — " + t("excludedWord") : ""}</option>`).join("")}</select></div>
@@ -429,7 +440,7 @@ async function renderVote() {
   const r = routeArg ? s.referendums.find((x) => x.id === routeArg) : null;
   if (!r) {
     const open = s.referendums.filter((x) => x.phase === "open");
-    panel.innerHTML = open.length ? `<p>${t("openReferendums")}</p><ul>${open.map((x) => `<li><a href="#/vote/${x.id}">${esc(x.question)}</a> — ${t("closesOn", { d: date(x.closes_at_ms) })}</li>`).join("")}</ul>`
+    panel.innerHTML = open.length ? `<p>${t("openReferendums")}</p><ul>${open.map((x) => `<li><a href="#/vote/${x.id}">${esc(x.question)}</a> — ${esc(t("closesOn", { d: date(x.closes_at_ms) }))}</li>`).join("")}</ul>`
       : `<p>${t("noOpenReferendum")}</p>`;
     return;
   }
@@ -442,14 +453,15 @@ async function renderVote() {
     if (citizen && !citizen.enrolled) eligibility = `<p class="bad">${t("notEnrolledYet")}</p>`;
     else if (citizen && citizen.enrolled_at >= r.position) eligibility = `<p class="bad">${t("notInElectorate")}</p>`;
     const mine = (await ask("find", key).catch(() => [])).filter((a) => a.kind === "ballot_cast" && a.target === r.id);
-    if (mine.length) eligibility += `<p class="ok">✓ ${t("alreadyVoted", { i: mine[mine.length - 1].position })}</p>`;
+    if (mine.length) eligibility += `<p class="ok">✓ ${esc(t("alreadyVoted", { i: mine[mine.length - 1].position }))}</p>`;
   } else eligibility = `<p class="meta">${t("needKey")} <a href="#/key">${t("navKey")}</a></p>`;
   panel.innerHTML = `<h3>${esc(r.question)}</h3>
     <p><span class="badge">${t("phase." + r.phase)}</span> <span class="meta">${date(r.opens_at_ms)} – ${date(r.closes_at_ms)}</span></p>
     ${petition ? `<p class="meta">${t("onPetition")}: <a href="#/petition/${petition.id}">${esc(petition.title)}</a></p>` : ""}
-    <div class="note">${secret ? `<p>${t("secretWhat")}</p><p>${t("secretNot")}</p><p>${t("revoteExplain")}</p>` : `<p>${t("openBallot")}</p>`}</div>
+    <div class="note">${secret ? `<p>${esc(t("secretWhat", { k: r.secret.threshold, n: r.secret.trustees.length }))}</p><p>${t("secretNot")}</p><p>${t("revoteExplain")}</p>` : `<p>${t("openBallot")}</p>`}</div>
     ${eligibility}
-    ${r.phase === "open" ? `<form id="vote-form"><fieldset class="choices"><legend>${esc(r.question)}</legend>
+    ${r.phase === "open" && secret && r.secret.ceremony !== "complete" ? `<p class="bad">${esc(t("ceremonyNotComplete"))}</p>` : ""}
+    ${r.phase === "open" && (!secret || r.secret.ceremony === "complete") ? `<form id="vote-form"><fieldset class="choices"><legend>${esc(r.question)}</legend>
       ${r.options.map((o, i) => `<label class="choice"><input type="radio" name="choice" value="${i}" required> ${esc(optionName(o))}</label>`).join("")}</fieldset>
       <button type="submit">${secret ? t("encryptAndSend") : t("signAndSend")}</button></form>` : `<p>${t("votingNotOpen")}</p>`}
     <div id="vote-result" aria-live="polite"></div>`;
@@ -507,7 +519,8 @@ async function renderKey() {
       try {
         const kind = wasm.keyTextKind(text);
         let restored;
-        if (kind === "locked") { restored = wasm.Wallet.unlock(text, pass); localStorage.setItem(KEY_STORE, text.trim()); }
+        // Locked again here: fresh salt and nonce, the current parameters.
+        if (kind === "locked") { restored = wasm.Wallet.unlock(text, pass); localStorage.setItem(KEY_STORE, restored.lock(pass, random(40))); }
         else if (kind === "secret") { restored = wasm.Wallet.fromKeyFile(text); localStorage.setItem(KEY_STORE, restored.lock(pass, random(40))); }
         else throw new Error(t("notAKeyFile"));
         wallet = restored;
@@ -524,7 +537,7 @@ async function renderKey() {
   if (state.present) {
     const citizen = await ask("citizen", pk).catch(() => null);
     enrolment = citizen && citizen.enrolled
-      ? `<p class="ok" id="enrolment" data-enrolled="true">✓ ${t("enrolledIn", { d: citizen.district || t("none") })}</p>`
+      ? `<p class="ok" id="enrolment" data-enrolled="true">✓ ${esc(t("enrolledIn", { d: citizen.district || t("none") }))}</p>`
       : `<p class="bad" id="enrolment" data-enrolled="false">${t("notEnrolledShow")}</p>`;
   }
   panel.innerHTML = `<h3>${t("yourPublicKey")}</h3>
@@ -558,7 +571,7 @@ async function renderKey() {
 function renderActs() {
   const panel = $("acts-panel");
   const acts = storedActs();
-  const stateText = { ok: "✓ " + t("actOk"), pending: "… " + t("actPending"), vanished: "✗ " + t("actVanished"), bad: "✗ " + t("actBad"), unchecked: t("actUnchecked"), "no-proof": t("actNoProof") };
+  const stateText = { ok: "✓ " + t("actOk"), pending: "… " + t("actPending"), vanished: "✗ " + t("actVanished"), bad: "✗ " + t("actBad"), unchecked: t("actUnchecked") };
   panel.innerHTML = `<p class="meta">${t("actsIntro")}</p>` + (acts.length ? `<p><button type="button" id="recheck-btn">${t("recheckBtn")}</button></p>
     <ul class="acts">${acts.map((a, i) => `<li data-state="${esc(a.state)}" data-index="${esc(a.index)}"><strong>${esc(t("acts." + a.act, null, a.act))}</strong>: ${a.target && a.act !== "ballot" && /^[0-9a-f]{64}$/.test(a.target) ? `<a href="#/petition/${a.target}">${esc(a.about)}</a>` : esc(a.about)}
       <br><span class="meta">${esc(t("entryNo", { n: Number(a.index) }))} · ${esc(date(Number(a.time_ms)))}${a.checked_size ? " · " + esc(t("checkedAt", { n: Number(a.checked_size) })) : ""}</span>
@@ -573,28 +586,34 @@ function renderActs() {
 async function recheckActs() {
   const out = $("recheck-result");
   out.textContent = t("rcChecking");
+  const wasm = await mainWasm;
   const acts = storedActs();
   const bases = {};
-  let ok = 0, bad = 0;
+  const counts = { ok: 0, pending: 0, unchecked: 0, vanished: 0, bad: 0 };
   for (const a of acts) {
-    if (!a.proof) continue;
+    if (!a.proof || !a.log_key) { a.state = "bad"; counts.bad++; continue; }
+    // The kept receipt itself, again: the log key kept with it (never one
+    // read from the node now), the same author, payload and position.
+    const report = JSON.parse(wasm.checkReceipt(a.proof, a.log_key, "", 0));
+    if (!report.ok || report.index !== a.index || report.author !== a.author || report.payload !== a.payload) { a.state = "bad"; counts.bad++; continue; }
     const base = a.base || currentBase();
     try {
       bases[base] = bases[base] || await latestCheckpoint(base);
       const { latest, prefix } = bases[base];
-      if (!latest) { a.state = "unchecked"; continue; }
-      const key = a.log_key || await logKeyFor(base, latest, prefix);
-      const result = await stillThere(a.proof, key, latest, prefix);
+      if (!latest) { a.state = "unchecked"; counts.unchecked++; continue; }
+      const result = await stillThere(a.proof, a.log_key, latest, prefix);
       a.state = result.state;
-      a.checked_size = result.step.latest_size;
-      if (result.state === "vanished") bad++; else ok++;
-    } catch (e) { a.state = "unchecked"; }
+      if (result.step.latest_size) a.checked_size = result.step.latest_size;
+      counts[result.state]++;
+    } catch (e) { a.state = "unchecked"; counts.unchecked++; }
   }
   saveActs(acts);
   drawn = "";
   renderActs();
-  $("recheck-result").dataset.done = "true";
-  $("recheck-result").textContent = bad ? t("recheckBad", { n: bad }) : t("recheckOk", { n: ok });
+  const done = $("recheck-result");
+  done.dataset.done = "true";
+  done.textContent = counts.vanished ? t("recheckBad", { n: counts.vanished })
+    : t("recheckSummary", { ok: counts.ok, pending: counts.pending, unchecked: counts.unchecked + counts.bad });
 }
 
 // ---- wiring and start ------------------------------------------------------------------

@@ -32,25 +32,51 @@ fn gzip(bytes: &[u8]) -> Option<Vec<u8>> {
     encoder.finish().ok()
 }
 
-/// Assembles the single-file page (the wasm gzipped, then base64: the
-/// page unpacks it with the browser's `DecompressionStream`), or `None` if the assets are missing.
+/// Assembles the single-file page, or `None` if the assets are missing.
+///
+/// The page's script (strings, verifier, portal in one function) comes
+/// first, then the wasm-bindgen glue (executed), the worker's code and the
+/// wasm (gzipped, then base64: the page unpacks it with the browser's
+/// `DecompressionStream`), so the page answers input while the wasm still
+/// downloads. A Content-Security-Policy in the page admits exactly these two
+/// scripts by hash, and nothing else: no injected script runs, and the page
+/// keeps it when saved to disk.
 fn assemble() -> Option<String> {
     let wasm = ASSETS.iter().find(|(n, ..)| *n == "pkg/dauys_web_verifier_bg.wasm").map(|(_, _, b)| *b)?;
+    let script = format!(
+        "\"use strict\";\n(function () {{\n{}\n{}\n{}\n}})();",
+        text("i18n.js")?,
+        text("app.js")?,
+        text("portal.js")?
+    );
+    let glue = text("pkg/dauys_web_verifier.js")?;
     let payload = format!(
-        "<script id=\"glue\" type=\"text/plain\">{}</script>\n<script id=\"worker-src\" type=\"text/plain\">{}</script>\n<script id=\"wasm\" type=\"application/octet-stream\">{}</script>",
-        text("pkg/dauys_web_verifier.js")?,
+        "<script id=\"glue\">{glue}</script>\n<script id=\"worker-src\" type=\"text/plain\">{}</script>\n<script id=\"wasm\" type=\"application/octet-stream\">{}</script>",
         text("worker.js")?,
         base64::engine::general_purpose::STANDARD.encode(gzip(wasm)?)
     );
+    let csp = format!("<meta http-equiv=\"Content-Security-Policy\" content=\"{}\">", policy(&script, glue));
     Some(
         text("index.html")?
+            .replace("<!--CSP-->", &csp)
             .replace("/*STYLE*/", text("style.css")?)
-            .replace("/*I18N*/", text("i18n.js")?)
-            .replace("/*APP*/", text("app.js")?)
-            .replace("/*PORTAL*/", text("portal.js")?)
-            // Last, after the page's script: the page answers input while
-            // the wasm still downloads.
+            .replace("<!--SCRIPT-->", &format!("<script>{script}</script>"))
             .replace("<!--PAYLOAD-->", &payload),
+    )
+}
+
+/// The page's Content-Security-Policy: its two scripts by SHA-256, wasm
+/// compilation, workers from blobs (the page makes its worker from its own
+/// text), reads from any node or mirror the citizen names, inline styles.
+fn policy(script: &str, glue: &str) -> String {
+    let hash = |text: &str| {
+        base64::engine::general_purpose::STANDARD.encode(<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes()))
+    };
+    format!(
+        "default-src 'none'; script-src 'sha256-{}' 'sha256-{}' 'wasm-unsafe-eval'; worker-src blob:; \
+         connect-src *; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'",
+        hash(script),
+        hash(glue)
     )
 }
 
@@ -92,6 +118,10 @@ async fn index(headers: HeaderMap) -> Response {
         (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         (header::ETAG, page.etag.clone()),
         (header::VARY, HeaderValue::from_static("accept-encoding")),
+        // Beside the policy in the page: no framing (a meta tag cannot say it).
+        (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("frame-ancestors 'none'")),
+        (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+        (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
     ];
     let matches = headers
         .get_all(header::IF_NONE_MATCH)
