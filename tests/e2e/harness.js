@@ -18,23 +18,31 @@ mkdirSync(artifacts, { recursive: true });
 export const bin = process.env.DAUYS_BIN || join(root, "target", "debug", "dauys");
 export const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 
-// A demo node on a fresh data directory: its URL, its scratch directory,
-// everything it logged, and the command line pointed at it.
-export async function startDemo() {
-  const scratch = mkdtempSync(join(tmpdir(), "dauys-browser-"));
-  const node = spawn(bin, ["demo", "--data", join(scratch, "demo"), "--listen", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "pipe"] });
+// Runs `dauys ARGS...` as a server until it prints the URL it serves at:
+// the URL, everything it logged, and `stop` (resolves once it exited).
+export async function serve(args) {
+  const server = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
   let logged = "";
-  node.stderr.on("data", (d) => { logged += d; });
+  server.stderr.on("data", (d) => { logged += d; });
+  const exited = new Promise((resolve) => server.on("exit", resolve));
   const url = await new Promise((resolve, reject) => {
-    node.stdout.on("data", (d) => {
+    server.stdout.on("data", (d) => {
       logged += d;
       const m = logged.match(/at (http:\/\/[^\s]+?)\/?\n/);
       if (m) resolve(m[1]);
     });
-    node.on("exit", (code) => reject(new Error("node exited " + code + "\n" + logged)));
+    exited.then((code) => reject(new Error(`dauys ${args[0]} exited ${code}\n${logged}`)));
   });
+  return { url, log: () => logged, stop: () => { server.kill(); return exited; } };
+}
+
+// A demo node on a fresh data directory: its URL, its scratch directory,
+// everything it logged, and the command line pointed at it.
+export async function startDemo() {
+  const scratch = mkdtempSync(join(tmpdir(), "dauys-browser-"));
+  const node = await serve(["demo", "--data", join(scratch, "demo"), "--listen", "127.0.0.1:0"]);
   const dauys = (...args) => execFileSync(bin, args, { encoding: "utf8", env: { ...process.env, XDG_STATE_HOME: scratch } });
-  return { url, scratch, dauys, keys: join(scratch, "demo", "demo-keys"), log: () => logged, stop: () => node.kill() };
+  return { url: node.url, scratch, dauys, data: join(scratch, "demo"), keys: join(scratch, "demo", "demo-keys"), log: node.log, stop: node.stop };
 }
 
 export function launch() {

@@ -59,7 +59,12 @@ function route(focus) {
 }
 
 function renderPortal() {
-  const key = [view, routeArg, lang, verifications, state.running ? "r" : "", myKey() || "", wallet ? "u" : ""].join("|");
+  // "My key" holds forms a citizen may be filling while the ledger is
+  // verified: it is drawn again only when the key or the language changes
+  // (its enrolment line follows each verification on its own).
+  const key = view === "key" ? [view, lang, myKey() || "", wallet ? "u" : ""].join("|")
+    : [view, routeArg, lang, verifications, state.running ? "r" : "", myKey() || "", wallet ? "u" : ""].join("|");
+  if (view === "key") drawEnrolment();
   // The list and a petition's page follow the replay as it streams; forms
   // are drawn once per verification, so typing is never interrupted.
   if (view === "petitions") renderPetitions();
@@ -533,18 +538,11 @@ async function renderKey() {
   }
   const wasm = await mainWasm;
   const pk = locked.public_key;
-  let enrolment = "";
-  if (state.present) {
-    const citizen = await ask("citizen", pk).catch(() => null);
-    enrolment = citizen && citizen.enrolled
-      ? `<p class="ok" id="enrolment" data-enrolled="true">✓ ${esc(t("enrolledIn", { d: citizen.district || t("none") }))}</p>`
-      : `<p class="bad" id="enrolment" data-enrolled="false">${t("notEnrolledShow")}</p>`;
-  }
   panel.innerHTML = `<h3>${t("yourPublicKey")}</h3>
     <p><code id="public-key" class="mono">${pk}</code></p>
     <p><button type="button" class="secondary" id="copy-key">${t("copy")}</button></p>
     <figure class="qr"><div id="qr" role="img" aria-label="${esc(t("qrLabel"))}">${wasm.qrSvg(pk)}</div><figcaption class="meta">${t("qrCaption")}</figcaption></figure>
-    ${enrolment}
+    <div id="enrolment-line" aria-live="polite"></div>
     <p id="lock-state" data-unlocked="${!!wallet}">${wallet ? "🔓 " + t("unlockedNote") : "🔒 " + t("lockedNote")}</p>
     ${wallet ? `<button type="button" class="secondary" id="lock-btn">${t("lockBtn")}</button>` : `<form id="unlock-form"><div class="row"><label for="unlock-pass">${t("passphrase")}</label><input id="unlock-pass" type="password" autocomplete="current-password" required></div><button type="submit">${t("unlockBtn")}</button></form>`}
     <p id="key-message" role="alert"></p>
@@ -552,6 +550,8 @@ async function renderKey() {
     <p><button type="button" id="backup-btn">${t("backupBtn")}</button></p>
     ${lossNote}
     <details class="withdraw"><summary>${t("removeTitle")}</summary><p>${t("removeExplain")}</p><button type="button" class="danger" id="remove-btn">${t("removeBtn")}</button></details>`;
+  enrolmentDrawn = "";
+  drawEnrolment();
   $("copy-key").addEventListener("click", () => navigator.clipboard && navigator.clipboard.writeText(pk));
   $("backup-btn").addEventListener("click", () => download(`dauys-key-${pk.slice(0, 8)}.json`, localStorage.getItem(KEY_STORE), "application/json"));
   if ($("lock-btn")) $("lock-btn").addEventListener("click", () => { wallet.free(); wallet = null; drawn = ""; renderKey(); });
@@ -565,6 +565,23 @@ async function renderKey() {
     if (wallet) { wallet.free(); wallet = null; }
     drawn = ""; renderKey();
   });
+}
+
+// Whether the key on this device is enrolled, by the latest replay.
+let enrolmentDrawn = "";
+async function drawEnrolment() {
+  const line = $("enrolment-line");
+  const locked = lockedKey();
+  if (!line || !locked) return;
+  const drawnFor = [locked.public_key, verifications, lang, state.present ? "v" : ""].join("|");
+  if (enrolmentDrawn === drawnFor && line.childElementCount) return;
+  enrolmentDrawn = drawnFor;
+  if (!state.present) { line.innerHTML = ""; return; }
+  const citizen = await ask("citizen", locked.public_key).catch(() => null);
+  if (!citizen || !$("enrolment-line")) return;
+  $("enrolment-line").innerHTML = citizen.enrolled
+    ? `<p class="ok" id="enrolment" data-enrolled="true">✓ ${esc(t("enrolledIn", { d: citizen.district || t("none") }))}</p>`
+    : `<p class="bad" id="enrolment" data-enrolled="false">${esc(t("notEnrolledShow"))}</p>`;
 }
 
 // ---- my acts -------------------------------------------------------------------------
@@ -585,6 +602,7 @@ function renderActs() {
 // (consistent), not yet witnessed, or vanished (the log was rewritten).
 async function recheckActs() {
   const out = $("recheck-result");
+  delete out.dataset.done;
   out.textContent = t("rcChecking");
   const wasm = await mainWasm;
   const acts = storedActs();
