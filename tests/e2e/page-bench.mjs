@@ -6,7 +6,8 @@
 // context and reports medians: bytes on the wire and uncompressed, first
 // contentful paint, when the page answers input (its script has run: the
 // menus and links work while the wasm still downloads), when the whole page
-// is loaded, and when the petitions are verified on the device.
+// is loaded, when the petitions are verified on the device, and what
+// locking and unlocking the citizen's key costs (argon2id).
 import { join } from "node:path";
 import { launch, root, startDemo } from "./harness.js";
 
@@ -48,14 +49,15 @@ for (const [name, profile] of Object.entries(profiles)) {
       const ready = performance.getEntriesByName("dauys-interactive")[0];
       return { fcp: fcp ? fcp.startTime : 0, interactive: ready ? ready.startTime : NaN, loaded: nav.domContentLoadedEventEnd, decoded: nav.decodedBodySize, transfer: nav.transferSize };
     });
-    rows.push({ wire: timing.transfer || wire, raw: timing.decoded || raw, fcp: timing.fcp, interactive: timing.interactive, loaded: timing.loaded, verified: verifiedAt });
+    const key = await page.evaluate(() => window.dauys.keyCost());
+    rows.push({ wire: timing.transfer || wire, raw: timing.decoded || raw, fcp: timing.fcp, interactive: timing.interactive, loaded: timing.loaded, verified: verifiedAt, lock: key.lock, unlock: key.unlock });
     await context.close();
   }
   const m = (k) => median(rows.map((r) => r[k]));
   console.log(`${name}: page ${(m("raw") / 1024).toFixed(0)} KiB, ${(m("wire") / 1024).toFixed(0)} KiB on the wire (gzip); ` +
     `first contentful paint ${m("fcp").toFixed(0)} ms, interactive (menus and links answer) ${m("interactive").toFixed(0)} ms, ` +
     `whole page loaded (DOMContentLoaded) ${m("loaded").toFixed(0)} ms, ` +
-    `petitions verified on the device ${m("verified").toFixed(0)} ms (median of ${runs})`);
+    `petitions verified on the device ${m("verified").toFixed(0)} ms; the key: lock ${m("lock").toFixed(0)} ms, unlock ${m("unlock").toFixed(0)} ms (median of ${runs})`);
 }
 await browser.close();
 demo.stop();

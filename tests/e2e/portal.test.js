@@ -38,9 +38,14 @@ async function everyLanguage(page, name, back) {
     await page.screenshot({ path: join(artifacts, `portal-${name}-${lang}.png`), fullPage: true });
     const violations = await axeViolations(page);
     assert.deepEqual(violations, [], `${name} (${lang}): axe-core`);
-    // Reflow at phone width: nothing wider than the screen.
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    assert.ok(overflow <= 0, `${name} (${lang}): the page is ${overflow}px wider than the screen`);
+    // Reflow at phone width, and at WCAG's 320 CSS pixels: nothing wider
+    // than the screen.
+    for (const width of [360, 320]) {
+      await page.setViewportSize({ width, height: 780 });
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.ok(overflow <= 0, `${name} (${lang}): the page is ${overflow}px wider than a ${width}px screen`);
+    }
+    await page.setViewportSize(PHONE.viewport);
   }
   await page.selectOption("#lang", back);
   await page.waitForTimeout(100);

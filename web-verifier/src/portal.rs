@@ -394,7 +394,10 @@ mod tests {
         }
         // Format 2: open ballots, as that format has.
         let open = wallet.sign(&ledger, 2, 1, &act, "", &[]).unwrap();
-        assert!(matches!(Payload::decode(&open.payload).unwrap().body, Body::BallotCast { ballot: Ballot::Open { choice: 0 }, .. }));
+        assert!(matches!(
+            Payload::decode(&open.payload).unwrap().body,
+            Body::BallotCast { ballot: Ballot::Open { choice: 0 }, .. }
+        ));
     }
 
     #[test]

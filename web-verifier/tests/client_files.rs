@@ -63,7 +63,11 @@ fn the_client_files_vector_matches_the_generator() {
         std::fs::write(&path, &generated).unwrap();
     }
     let on_disk = std::fs::read_to_string(&path).unwrap();
-    assert!(on_disk == generated, "{} differs from the generator; re-bless on purpose with DAUYS_BLESS=1", path.display());
+    assert!(
+        on_disk == generated,
+        "{} differs from the generator; re-bless on purpose with DAUYS_BLESS=1",
+        path.display()
+    );
     // The file opens with its passphrase, to its seed, and not with another.
     let value: serde_json::Value = serde_json::from_str(&on_disk).unwrap();
     let file = value["file"].to_string();

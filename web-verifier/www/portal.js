@@ -62,7 +62,9 @@ function renderPortal() {
   // "My key" holds forms a citizen may be filling while the ledger is
   // verified: it is drawn again only when the key or the language changes
   // (its enrolment line follows each verification on its own).
+  // "My acts" shows what this device kept, whatever the replay is doing.
   const key = view === "key" ? [view, lang, myKey() || "", wallet ? "u" : ""].join("|")
+    : view === "acts" ? [view, lang].join("|")
     : [view, routeArg, lang, verifications, state.running ? "r" : "", myKey() || "", wallet ? "u" : ""].join("|");
   if (view === "key") drawEnrolment();
   // The list and a petition's page follow the replay as it streams; forms
@@ -86,8 +88,12 @@ function waiting(el) {
 }
 
 // ---- petitions -------------------------------------------------------------
+// Fills a filter's options, only when they changed (a menu a citizen has
+// open is not closed by the replay's progress).
+const optionsShown = new WeakMap();
 function selectOptions(el, options, current) {
-  el.innerHTML = options.map(([value, label]) => `<option value="${esc(value)}"${value === current ? " selected" : ""}>${esc(label)}</option>`).join("");
+  const html = options.map(([value, label]) => `<option value="${esc(value)}"${value === current ? " selected" : ""}>${esc(label)}</option>`).join("");
+  if (optionsShown.get(el) !== html) { el.innerHTML = html; optionsShown.set(el, html); }
 }
 
 function renderPetitions() {
@@ -594,13 +600,17 @@ function renderActs() {
       <br><span class="meta">${esc(t("entryNo", { n: Number(a.index) }))} · ${esc(date(Number(a.time_ms)))}${a.checked_size ? " · " + esc(t("checkedAt", { n: Number(a.checked_size) })) : ""}</span>
       <br><span class="act-state ${a.state === "ok" ? "ok" : a.state === "vanished" || a.state === "bad" ? "bad" : ""}">${esc(stateText[a.state] || a.state)}</span>
       ${a.proof ? ` <button type="button" class="secondary" data-save="${i}">${t("saveReceipt")}</button>` : ""}</li>`).join("")}</ul>` : `<p>${t("noActsYet")}</p>`) +
-    `<p id="recheck-result" aria-live="polite"></p>`;
+    `<p id="recheck-result" aria-live="polite"${recheckDone ? ' data-done="true"' : ""}>${recheckDone ? esc(recheckDone()) : ""}</p>`;
   if ($("recheck-btn")) $("recheck-btn").addEventListener("click", recheckActs);
 }
+
+// The last re-check's summary, drawn in the reader's language.
+let recheckDone = null;
 
 // Every kept receipt against the log's latest checkpoint: still there
 // (consistent), not yet witnessed, or vanished (the log was rewritten).
 async function recheckActs() {
+  recheckDone = null;
   const out = $("recheck-result");
   delete out.dataset.done;
   out.textContent = t("rcChecking");
@@ -626,12 +636,9 @@ async function recheckActs() {
     } catch (e) { a.state = "unchecked"; counts.unchecked++; }
   }
   saveActs(acts);
-  drawn = "";
+  recheckDone = () => (counts.vanished ? t("recheckBad", { n: counts.vanished })
+    : t("recheckSummary", { ok: counts.ok, pending: counts.pending, unchecked: counts.unchecked + counts.bad }));
   renderActs();
-  const done = $("recheck-result");
-  done.dataset.done = "true";
-  done.textContent = counts.vanished ? t("recheckBad", { n: counts.vanished })
-    : t("recheckSummary", { ok: counts.ok, pending: counts.pending, unchecked: counts.unchecked + counts.bad });
 }
 
 // ---- wiring and start ------------------------------------------------------------------
@@ -699,7 +706,20 @@ async function rawRate(batch, workers, millis, keys) {
   for (const w of pool) w.terminate();
   return checked / seconds;
 }
-window.dauys = { verify, checkReceipt, state: () => state, rawRate, workers: () => Math.max(1, Math.min(16, navigator.hardwareConcurrency || 2)) };
+// The benchmark's cost of the device key: milliseconds to lock and to
+// unlock a throwaway key (argon2id with the current parameters).
+async function keyCost() {
+  const wasm = await mainWasm;
+  const throwaway = wasm.Wallet.create(random(32));
+  let started = performance.now();
+  const locked = throwaway.lock("benchmark passphrase", random(40));
+  const lock = performance.now() - started;
+  started = performance.now();
+  wasm.Wallet.unlock(locked, "benchmark passphrase").free();
+  throwaway.free();
+  return { lock, unlock: performance.now() - started };
+}
+window.dauys = { verify, checkReceipt, state: () => state, rawRate, keyCost, workers: () => Math.max(1, Math.min(16, navigator.hardwareConcurrency || 2)) };
 applyLanguage();
 route(false);
 // The page answers input from here on (the benchmark reads this mark).
