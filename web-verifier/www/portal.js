@@ -125,7 +125,7 @@ function renderPetitions() {
 function supportBar(p) {
   const label = t("supportsOf", { n: p.supports_online + p.supports_paper, k: p.threshold });
   return bar([{ value: p.supports_online, cls: "online" }, { value: p.supports_paper, cls: "paper" }], p.threshold, label) +
-    `<p class="meta">${esc(label)} (${esc(t("onlinePaper", { o: p.supports_online, p: p.supports_paper }))})</p>`;
+    `<p class="meta">${esc(label)} · ${esc(t("onlinePaper", { o: p.supports_online, p: p.supports_paper }))}</p>`;
 }
 
 async function renderPetition() {
