@@ -98,7 +98,7 @@ test("a key made on the phone is backed up, restored, shown as a QR code and enr
 
   // Removed from the device, then restored from the backup: the same key;
   // a wrong passphrase opens nothing.
-  await page.click("details.withdraw summary");
+  await page.click("details.danger-zone summary");
   await page.click("#remove-btn");
   await page.waitForSelector("#restore-form");
   assert.equal(await page.evaluate(() => localStorage.getItem("dauys.key")), null);

@@ -712,7 +712,7 @@ pub fn consistency_step(
             Err(e) => return Err(format!("could not check: {e}")),
         }
         if let Some(Err(fork)) = seen_check {
-            out.fork = !matches!(fork, tlog::Fork::Uncompared { .. });
+            out.fork = fork.is_fork();
             return Err(fork.to_string());
         }
         Ok(())
@@ -984,9 +984,9 @@ pub struct Wallet {
 
 #[wasm_bindgen]
 impl Wallet {
-    /// A new key from 32 random bytes.
-    pub fn create(entropy: &[u8]) -> Result<Wallet, JsValue> {
-        portal::Wallet::create(entropy).map(|inner| Wallet { inner }).map_err(|e| js_sys_error(&e))
+    /// A new key, drawn inside the wasm from `crypto.getRandomValues`.
+    pub fn create() -> Result<Wallet, JsValue> {
+        portal::Wallet::generate().map(|inner| Wallet { inner }).map_err(|e| js_sys_error(&e))
     }
     /// The key in a secret key file's text.
     #[wasm_bindgen(js_name = fromKeyFile)]
@@ -997,30 +997,23 @@ impl Wallet {
     pub fn unlock(locked: &str, passphrase: &str) -> Result<Wallet, JsValue> {
         portal::Wallet::unlock(locked, passphrase).map(|inner| Wallet { inner }).map_err(|e| js_sys_error(&e))
     }
-    /// Locks the key under a passphrase (40 random bytes): a locked key file.
-    pub fn lock(&self, passphrase: &str, entropy: &[u8]) -> Result<String, JsValue> {
-        self.inner.lock(passphrase, entropy).map_err(|e| js_sys_error(&e))
+    /// Locks the key under a passphrase, with a fresh salt and nonce: a
+    /// locked key file.
+    pub fn lock(&self, passphrase: &str) -> Result<String, JsValue> {
+        self.inner.lock_fresh(passphrase).map_err(|e| js_sys_error(&e))
     }
     /// The public key, hex.
     #[wasm_bindgen(js_name = publicKey)]
     pub fn public_key(&self) -> String {
         self.inner.public_hex()
     }
-    /// Signs an act (JSON, see [`portal::CitizenAct`]): the body of `POST /v1/events`.
-    pub fn sign(
-        &self,
-        ledger_id: &str,
-        format: u16,
-        nonce: &str,
-        act: &str,
-        keys: &str,
-        entropy: &[u8],
-    ) -> Result<String, JsValue> {
+    /// Signs an act (JSON, see [`portal::CitizenAct`]): the body of `POST
+    /// /v1/events`. A ballot's randomness is drawn inside the wasm.
+    pub fn sign(&self, ledger_id: &str, format: u16, nonce: &str, act: &str, keys: &str) -> Result<String, JsValue> {
         let nonce: u64 = nonce.parse().map_err(|_| js_sys_error("the nonce is not a whole number"))?;
         let act: portal::CitizenAct =
             serde_json::from_str(act).map_err(|e| js_sys_error(&format!("not an act: {e}")))?;
-        let submission =
-            self.inner.sign(ledger_id, format, nonce, &act, keys, entropy).map_err(|e| js_sys_error(&e))?;
+        let submission = self.inner.sign_fresh(ledger_id, format, nonce, &act, keys).map_err(|e| js_sys_error(&e))?;
         Ok(portal::submission_json(&submission))
     }
 }

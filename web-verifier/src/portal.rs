@@ -1,11 +1,11 @@
 //! The citizens' portal: a voter's key held on the device, and the acts it
 //! signs there.
 //!
-//! The secret never leaves this module in the clear. It is created from
-//! entropy the page draws with `crypto.getRandomValues`, or read from a key
-//! file the citizen opens; it is stored (and backed up) only locked under a
-//! passphrase: argon2id stretches the passphrase into a key for
-//! XSalsa20-Poly1305 (FORMAT.md, "Client files"). Acts are built and signed
+//! The secret never leaves this module in the clear. It is drawn here from
+//! the platform's randomness (in a browser, `crypto.getRandomValues`, read
+//! from inside the wasm), or read from a key file the citizen opens; it is
+//! stored (and backed up) only locked under a passphrase: argon2id stretches
+//! the passphrase into a key for XSalsa20-Poly1305 (FORMAT.md section 16). Acts are built and signed
 //! here with the rule core's own types, and a secret ballot is encrypted and
 //! proven here with the same code the verifier checks it with.
 
@@ -31,6 +31,13 @@ pub const KDF_ITERATIONS: u32 = 3;
 pub const PASSPHRASE_CHARS_MIN: usize = 8;
 /// Entropy `lock` takes: a 16-byte salt, then a 24-byte nonce.
 pub const LOCK_ENTROPY_BYTES: usize = 40;
+
+/// `N` bytes of the platform's randomness.
+fn random<const N: usize>() -> Result<Zeroizing<[u8; N]>, String> {
+    let mut bytes = Zeroizing::new([0u8; N]);
+    getrandom::getrandom(bytes.as_mut()).map_err(|e| format!("no randomness on this device: {e}"))?;
+    Ok(bytes)
+}
 
 /// argon2id's settings and salt, as stored.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -80,10 +87,11 @@ pub enum KeyText {
     Other,
 }
 
-/// Classifies `text` without keeping or echoing any of it.
+/// Classifies `text` without keeping or echoing any of it: anything that
+/// contains a secret key file's header is a secret (FORMAT.md 16.1).
 pub fn key_text_kind(text: &str) -> KeyText {
     let trimmed = text.trim_start();
-    if trimmed.starts_with(dauys_core::crypto::SECRET_KEY_HEADER) {
+    if text.contains(dauys_core::crypto::SECRET_KEY_HEADER) {
         KeyText::Secret
     } else if serde_json::from_str::<LockedKey>(trimmed).is_ok_and(|k| k.format == LOCKED_KEY_FORMAT) {
         KeyText::Locked
@@ -160,16 +168,22 @@ pub struct Wallet {
 }
 
 impl Wallet {
-    /// A new key from 32 bytes of the platform's randomness.
+    /// A new key, drawn from the platform's randomness.
+    pub fn generate() -> Result<Self, String> {
+        Ok(Self { keypair: Keypair::from_seed(&*random::<32>()?) })
+    }
+
+    /// The key of a 32-byte seed (tests and vectors; see [`Wallet::generate`]).
     pub fn create(entropy: &[u8]) -> Result<Self, String> {
         let seed: Zeroizing<[u8; 32]> =
             Zeroizing::new(entropy.try_into().map_err(|_| "a new key needs exactly 32 random bytes".to_owned())?);
         Ok(Self { keypair: Keypair::from_seed(&seed) })
     }
 
-    /// The key in a secret key file (as `dauys keygen` writes it).
+    /// The key in a secret key file (as `dauys keygen` writes it; blank
+    /// lines before it are ignored).
     pub fn from_key_text(text: &str) -> Result<Self, String> {
-        Keypair::from_key_text(text).map(|keypair| Self { keypair })
+        Keypair::from_key_text(text.trim_start()).map(|keypair| Self { keypair })
     }
 
     /// Opens a locked key file with its passphrase.
@@ -199,7 +213,13 @@ impl Wallet {
         Ok(Self { keypair })
     }
 
-    /// Locks the key under `passphrase`, with a fresh salt and nonce from
+    /// Locks the key under `passphrase` with a salt and nonce drawn from the
+    /// platform's randomness: the JSON of a [`LockedKey`].
+    pub fn lock_fresh(&self, passphrase: &str) -> Result<String, String> {
+        self.lock(passphrase, &*random::<LOCK_ENTROPY_BYTES>()?)
+    }
+
+    /// Locks the key under `passphrase`, with the salt and nonce taken from
     /// `entropy` ([`LOCK_ENTROPY_BYTES`]): the JSON of a [`LockedKey`].
     pub fn lock(&self, passphrase: &str, entropy: &[u8]) -> Result<String, String> {
         if passphrase.chars().count() < PASSPHRASE_CHARS_MIN {
@@ -237,6 +257,18 @@ impl Wallet {
     /// The public key, hex.
     pub fn public_hex(&self) -> String {
         hex::encode(self.keypair.public())
+    }
+
+    /// [`Wallet::sign`] with a ballot's randomness drawn from the platform.
+    pub fn sign_fresh(
+        &self,
+        ledger_id: &str,
+        format: u16,
+        nonce: u64,
+        act: &CitizenAct,
+        keys_json: &str,
+    ) -> Result<Submission, String> {
+        self.sign(ledger_id, format, nonce, act, keys_json, &*random::<32>()?)
     }
 
     /// Builds and signs `act` for the ledger `ledger_id` of format `format`
@@ -362,11 +394,14 @@ mod tests {
         let text = keypair.to_key_text();
         assert_eq!(key_text_kind(&text), KeyText::Secret);
         assert_eq!(key_text_kind(&hex::encode(keypair.public())), KeyText::Other);
+        // Pasted with text around it, or after blank lines: still a secret.
+        assert_eq!(key_text_kind(&format!("my key:\n{text}")), KeyText::Secret);
+        assert_eq!(Wallet::from_key_text(&format!("\n\n{text}")).unwrap().public_hex(), hex::encode(keypair.public()));
         assert_eq!(Wallet::from_key_text(&text).unwrap().public_hex(), hex::encode(keypair.public()));
     }
 
     #[test]
-    fn signed_acts_verify_under_the_rule_core() {
+    fn a_signed_support_carries_its_payload_and_a_valid_signature() {
         let wallet = Wallet::create(&[5; 32]).unwrap();
         let act: CitizenAct = serde_json::from_str(
             r#"{"act":"support","petition":"0101010101010101010101010101010101010101010101010101010101010101"}"#,
@@ -388,9 +423,14 @@ mod tests {
         )
         .unwrap();
         let ledger = hex::encode([9u8; 32]);
-        for keys in ["", "{}", r#"{"ledger_id":"","keys":{}}"#] {
+        for keys in ["", "{}"] {
             let refused = wallet.sign(&ledger, 3, 1, &act, keys, &[0; 32]).err().unwrap();
-            assert!(refused.contains("election key"), "{refused}");
+            assert!(refused.contains("election keys are unreadable"), "{refused}");
+        }
+        let other = r#"{"ledger_id":"","keys":{"0303030303030303030303030303030303030303030303030303030303030303":["0101010101010101010101010101010101010101010101010101010101010101",2]}}"#;
+        for keys in [r#"{"ledger_id":"","keys":{}}"#, other] {
+            let refused = wallet.sign(&ledger, 3, 1, &act, keys, &[0; 32]).err().unwrap();
+            assert!(refused.contains("no election key for this referendum"), "{refused}");
         }
         // Format 2: open ballots, as that format has.
         let open = wallet.sign(&ledger, 2, 1, &act, "", &[]).unwrap();
@@ -398,6 +438,33 @@ mod tests {
             Payload::decode(&open.payload).unwrap().body,
             Body::BallotCast { ballot: Ballot::Open { choice: 0 }, .. }
         ));
+    }
+
+    #[test]
+    fn a_format_3_ballot_is_encrypted_to_the_replayed_key_and_its_proofs_verify() {
+        let trustees: Vec<Keypair> = (0..3u8).map(|n| Keypair::from_seed(&[40 + n; 32])).collect();
+        let referendum = [7u8; 32];
+        let (ceremony, _) = dauys_fixtures::secret::complete_ceremony(&referendum, &trustees, 2, 2);
+        let key = ceremony.election_key().unwrap();
+        let ledger_id = [9u8; 32];
+        let keys = crate::BallotKeys {
+            ledger_id: hex::encode(ledger_id),
+            keys: [(hex::encode(referendum), (hex::encode(key.0), 2))].into_iter().collect(),
+        };
+        let wallet = Wallet::create(&[10; 32]).unwrap();
+        let act = CitizenAct::Ballot { referendum: hex::encode(referendum), choice: 1 };
+        let submission = wallet
+            .sign(&hex::encode(ledger_id), 3, 5, &act, &serde_json::to_string(&keys).unwrap(), &[11; 32])
+            .unwrap();
+        let payload = Payload::decode(&submission.payload).unwrap();
+        let checked = dauys_core::secret::check_payload(&ledger_id, &submission.author, &payload, |r| {
+            (r == &referendum).then_some((key, 2))
+        });
+        assert!(matches!(checked, Some(Ok(_))), "the rule core accepts the ballot's proofs");
+        // The same ballot under another voter's name is refused.
+        let other = Keypair::from_seed(&[12; 32]).public();
+        let stolen = dauys_core::secret::check_payload(&ledger_id, &other, &payload, |_| Some((key, 2)));
+        assert!(matches!(stolen, Some(Err(_))));
     }
 
     #[test]

@@ -42,6 +42,11 @@ fn vectors() -> String {
         altered("one pass fewer", &|k| k.kdf.iterations -= 1),
         altered("the public key of another key", &|k| k.public_key = other.clone()),
         altered("memory outside the accepted range", &|k| k.kdf.memory_kib = 2_000_000),
+        altered("two lanes", &|k| k.kdf.parallelism = 2),
+        altered("a salt of 15 bytes", &|k| {
+            use base64::Engine as _;
+            k.kdf.salt = base64::engine::general_purpose::STANDARD.encode([7u8; 15]);
+        }),
     ];
     let value = serde_json::json!({
         "note": "FORMAT.md section 16.2: the locked key file; `file` opens with `passphrase` (and with `passphrase_decomposed`, its NFD form) to `seed_hex`, whose Ed25519 public key is `file.public_key`; each of `altered` must be refused",

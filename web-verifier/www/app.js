@@ -23,6 +23,9 @@ function kkDate(ms, withTime) {
 }
 const date = (ms) => (lang === "kk" ? kkDate(ms, true) : new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" }).format(new Date(ms)));
 const day = (ms) => (lang === "kk" ? kkDate(ms, false) : new Intl.DateTimeFormat(lang, { dateStyle: "medium" }).format(new Date(ms)));
+// A UTC calendar day (supports are counted per UTC day).
+const dayUtc = (ms) => (lang === "kk" ? kkDate(ms + new Date(ms).getTimezoneOffset() * 60_000, false)
+  : new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeZone: "UTC" }).format(new Date(ms)));
 const num = (n) => Number(n).toLocaleString(lang);
 const short = (hex) => (hex ? hex.slice(0, 12) + "…" : "");
 
@@ -37,6 +40,9 @@ function applyLanguage() {
   $("lang").value = lang;
   for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
   if (state.entries || state.running) $("progress-text").textContent = t("progress", { n: state.entries });
+  // Results on screen, in the new language.
+  if (lastFound && $("found").querySelector("li, p:not(.bad)")) showFound(lastFound);
+  if (receiptLines.length) drawReceiptLines();
   render();
 }
 
@@ -227,6 +233,11 @@ async function verify() {
   const signed = new Map();
   const waiters = [];
   let finishedAlready = false;
+  // The checks after the replay (the checkpoint against the tree, the signed
+  // head): a verification is over only once they answered.
+  let checkpointAnswered, headAnswered;
+  const checkpointDone = new Promise((resolve) => { checkpointAnswered = resolve; });
+  const headDone = new Promise((resolve) => { headAnswered = resolve; });
   const finished = new Promise((resolve) => {
     coordinator.onmessage = (e) => {
       const m = e.data;
@@ -240,12 +251,12 @@ async function verify() {
       else if (m.type === "snapshot") { if (state.running) { state.partial = m.summary; render(); } }
       else if (m.type === "done" || m.type === "failed" || m.type === "error") { if (!finishedAlready) { finishedAlready = true; resolve(m); } }
       else if (m.type === "answer") answered(m);
-      else if (m.type === "headChecked") { state.head.ok = m.ok; render(); }
+      else if (m.type === "headChecked") { state.head.ok = m.ok; headAnswered(); }
       else if (m.type === "checkpointChecked") {
         state.checkpoint = m.report;
         if (m.report.log_key) state.logKey = m.report.log_key;
         if (m.report.ok) remember(m.report.log_key, source.note);
-        render();
+        checkpointAnswered();
       }
     };
   });
@@ -308,9 +319,6 @@ async function verify() {
   coordinator.postMessage({ type: "finish", partial: overlong ? LINE_BYTES_MAX + 1 : pending.length, now: Date.now() });
   const result = await finished;
   for (const s of signers) s.terminate();
-  state.running = false;
-  state.partial = null;
-  $("start").disabled = false;
   state.seconds = (performance.now() - state.started) / 1000;
   if (result.type === "done") {
     state.summary = result.summary; state.present = result.present; state.entries = result.entries;
@@ -325,11 +333,13 @@ async function verify() {
     if (source.note) {
       const { witnesses, quorum } = trust();
       coordinator.postMessage({ type: "checkpoint", note: source.note, witnesses, quorum, seen: JSON.stringify(seenStore()) });
+      await checkpointDone;
     }
     if (source.headJson) {
       const head = JSON.parse(source.headJson);
       state.head = { size: head.size, matches: head.size === result.summary.size && head.head_hash === result.summary.head, ok: null };
       coordinator.postMessage({ type: "checkHead", json: source.headJson, key: result.summary.log_key });
+      await headDone;
     }
   }
   else if (result.type === "failed") {
@@ -337,6 +347,10 @@ async function verify() {
     state.failedTarget = result.target; state.context = result.context;
   }
   else { state.error = { message: result.message, kind: "engine" }; }
+  // Over: the replay and the checks after it.
+  state.running = false;
+  state.partial = null;
+  $("start").disabled = false;
   state.expectedEntries = 0;
   progress(bytesRead, bytesRead);
   render();
@@ -581,51 +595,61 @@ async function logKeyFor(base, latest, prefix) {
   return (await mainWasm).genesisLogKey(bundle);
 }
 
+// "Check my receipt"'s lines, each drawn in the reader's current language.
+let receiptLines = [];
+function drawReceiptLines() {
+  $("receipt-result").innerHTML = receiptLines.map(([cls, text]) => `<p class="${cls}">${esc(text())}</p>`).join("");
+}
+
 async function checkReceipt() {
   const out = $("receipt-result");
-  const say = (cls, text) => { out.insertAdjacentHTML("beforeend", `<p class="${cls}">${esc(text)}</p>`); };
+  const say = (cls, text) => { receiptLines.push([cls, typeof text === "function" ? text : () => text]); drawReceiptLines(); };
+  receiptLines = [];
   out.innerHTML = "";
   let text = $("receipt-text").value.trim() ? $("receipt-text").value : "";
   const file = $("receipt-file").files[0];
   if (!text && file) text = await file.text();
-  if (!text) return say("bad", t("rcNoText"));
+  if (!text) return say("bad", () => t("rcNoText"));
   // The JSON a node answers an act with carries the receipt as `proof`.
   if (text.trim().startsWith("{")) { try { const json = JSON.parse(text); if (json.proof) text = json.proof; } catch (e) { /* not JSON */ } }
   out.dataset.state = "checking";
-  say("", t("rcChecking"));
+  say("", () => t("rcChecking"));
   const wasm = await mainWasm;
   const { latest, prefix } = await latestCheckpoint(currentBase());
   let key = $("log-key").value.trim() || state.logKey || "";
+  receiptLines = [];
   out.innerHTML = "";
   try {
     if (!key && latest) {
       key = await logKeyFor(null, latest, prefix);
-      say("", t("rcKeyFromNode", { k: key }));
+      say("", () => t("rcKeyFromNode", { k: key }));
     }
     const { witnesses } = trust();
     // The receipt alone: its own checkpoint need only be signed by the
     // log (a node answers at once); witnesses vouch for the latest.
     const report = JSON.parse(wasm.checkReceipt(text, key, witnesses, 0));
-    if (!report.ok) { out.dataset.state = "bad"; return say("bad", t("rcBad", { p: report.problem })); }
+    if (!report.ok) { out.dataset.state = "bad"; return say("bad", () => t("rcBad", { p: report.problem })); }
     const w = report.cosigned_by.length ? t("cpCosigned", { w: report.cosigned_by.join(", ") }) : "";
-    say("ok", "✓ " + t("rcOk", { i: report.index, kind: kindName(report.kind), time: date(report.time_ms), n: report.size, w }));
-    if (!latest) { out.dataset.state = "offline"; return say("", t("rcOffline")); }
+    say("ok", () => "✓ " + t("rcOk", { i: report.index, kind: kindName(report.kind), time: date(report.time_ms), n: report.size, w }));
+    if (!latest) { out.dataset.state = "offline"; return say("", () => t("rcOffline")); }
     const result = await stillThere(text, key, latest, prefix);
     out.dataset.tiles = result.fetched;
     out.dataset.state = result.state === "vanished" ? "bad" : result.state;
-    if (result.state === "vanished") return say("bad", "✗ " + t("rcStillBad", { p: result.step.problem }));
-    if (result.state === "unchecked") return say("", t("rcCannot", { p: result.step.problem }));
-    if (result.state === "pending") return say("", "… " + t("rcPending", { n: result.step.latest_size, i: report.index }));
+    if (result.state === "vanished") return say("bad", () => "✗ " + t("rcStillBad", { p: result.step.problem }));
+    if (result.state === "unchecked") return say("", () => t("rcCannot", { p: result.step.problem }));
+    if (result.state === "pending") return say("", () => "… " + t("rcPending", { n: result.step.latest_size, i: report.index }));
     const cw = result.step.cosigned_by.length ? t("cpCosigned", { w: result.step.cosigned_by.join(", ") }) : "";
-    return say("ok", "✓ " + t("rcStill", { n: result.step.latest_size, w: cw, t: result.fetched }));
+    return say("ok", () => "✓ " + t("rcStill", { n: result.step.latest_size, w: cw, t: result.fetched }));
   } catch (e) {
     out.dataset.state = "bad";
-    say("bad", t("rcBad", { p: e.message || String(e) }));
+    say("bad", () => t("rcBad", { p: e.message || String(e) }));
   }
 }
 
 // ---- find my act ----------------------------------------------------------
+let lastFound = null;
 function showFound(acts) {
+  lastFound = acts;
   const s = state.present;
   const about = (id) => {
     if (!id || !s) return "";
@@ -641,11 +665,12 @@ function showFound(acts) {
 }
 
 async function findActs(query) {
+  query = query.trim();
   const found = $("found");
   // A secret key is never a search term: recognise one, say so, and forget it.
   const wasm = await mainWasm;
   const kind = wasm.keyTextKind(query);
-  if (kind !== "other" || (/^[0-9a-f]{64}$/i.test(query) && state.summary && await ask("isKnownSecret", query))) {
+  if (kind !== "other" || (/^[0-9a-f]{64}$/i.test(query) && state.summary && await ask("isKnownSecret", query.toLowerCase()))) {
     $("find").value = "";
     found.innerHTML = `<p class="bad" role="alert">${esc(t("findSecret"))}</p>`;
     return;

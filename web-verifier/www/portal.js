@@ -15,8 +15,10 @@ let routeArg = null;
 let verifications = 0; // completed verifications: the portal redraws after each
 let drawn = ""; // what the current view was last drawn for
 const filters = { q: "", status: "", subject: "", district: "" };
+const NO_DISTRICT = "\u0000none";
 
-const random = (n) => crypto.getRandomValues(new Uint8Array(n));
+// Lets the browser draw a message before argon2id holds the thread.
+const paint = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 // The stored locked key, if its public key is well formed (it is shown
 // and searched for before any unlocking).
 const lockedKey = () => {
@@ -103,19 +105,20 @@ function renderPetitions() {
   const statuses = ["collecting", "awaiting_ruling", "ruling_overdue", "accepted", "rejected", "in_referendum", "declared_approved", "declared_not_approved", "lapsed", "withdrawn"];
   selectOptions($("f-status"), [["", t("all")], ...statuses.map((k) => [k, t("status." + k)])], filters.status);
   selectOptions($("f-subject"), [["", t("all")], ...s.rules.subjects.filter((x) => !x.excluded).map((x) => [x.id, subjectName(x.id)])], filters.subject);
-  selectOptions($("f-district"), [["", t("all")], ...s.districts.map((d) => [d.name, d.name || t("none")])], filters.district);
+  // The district without a name gets a value of its own ("" means all).
+  selectOptions($("f-district"), [["", t("all")], ...s.districts.map((d) => [d.name || NO_DISTRICT, d.name || t("none")])], filters.district);
   const q = filters.q.trim().toLocaleLowerCase(lang);
   const now = s.as_of_ms;
   const items = s.petitions.slice().reverse().filter((p) => {
     const st = petitionStatus(p, s).key;
     return (!filters.status || st === filters.status) && (!filters.subject || p.subject === filters.subject)
-      && (!filters.district || (p.district || "") === filters.district)
+      && (!filters.district || (p.district || NO_DISTRICT) === filters.district)
       && (!q || (p.title + "\n" + p.text).toLocaleLowerCase(lang).includes(q));
   });
   $("petition-count").textContent = t("petitionCount", { n: items.length });
   list.innerHTML = (state.present ? "" : unverifiedNote()) + (items.length ? items.map((p) => {
     const st = petitionStatus(p, s);
-    const left = p.status === "collecting" ? t("daysLeft", { n: daysLeft(p.signing_deadline_ms, now) }) : "";
+    const left = p.takes_supports ? t("daysLeft", { n: daysLeft(p.signing_deadline_ms, now) }) : "";
     return `<article class="item" data-id="${p.id}"><h3><a href="#/petition/${p.id}">${esc(p.title)}</a></h3>
       <p><span class="badge ${st.cls}">${t("status." + st.key)}</span><span class="meta">${esc(subjectName(p.subject))}${p.district ? " · " + esc(p.district) : ""} · ${esc(t("filedOn", { d: day(p.filed_at_ms) }))}${left ? " · " + left : ""}</span></p>
       ${supportBar(p)}</article>`;
@@ -141,7 +144,7 @@ async function renderPetition() {
   const st = petitionStatus(p, s);
   const mine = myKey() === p.initiator;
   const r = p.referendum ? s.referendums.find((x) => x.id === p.referendum) : null;
-  const deadline = p.status === "collecting"
+  const deadline = p.takes_supports
     ? `${day(p.signing_deadline_ms)} · ${esc(t("daysLeft", { n: daysLeft(p.signing_deadline_ms, now) }))}`
     : `${day(p.signing_deadline_ms)} · ${t("signingEnded")}`;
   const ruling = p.ruling
@@ -174,12 +177,12 @@ async function drawSupportsChart(p) {
   const byDay = await ask("supportsByDay", p.id);
   const days = Object.keys(byDay).map(Number).sort((a, b) => a - b);
   const chart = $("supports-chart");
-  if (!chart) return;
+  if (!chart || view !== "petition" || routeArg !== p.id) return;
   if (!days.length) { chart.innerHTML = `<p class="meta">${t("noSupportsYet")}</p>`; return; }
   let total = 0;
   const points = days.map((d) => { total += byDay[d]; return { d, total }; });
   chart.innerHTML = `<table class="plain"><caption class="sr-only">${t("supportsOverTime")}</caption><thead><tr><th scope="col">${t("dayWord")}</th><th scope="col">${t("newSupports")}</th><th scope="col">${t("totalWord")}</th></tr></thead><tbody>` +
-    points.map((x) => `<tr><th scope="row">${day(x.d * DAY_MS)}</th><td class="num">+${num(byDay[x.d])}</td><td class="num"><span class="mini" aria-hidden="true"><span style="width:${Math.min(100, (x.total / Math.max(p.threshold, total)) * 100)}%"></span></span>${num(x.total)}</td></tr>`).join("") +
+    points.map((x) => `<tr><th scope="row">${dayUtc(x.d * DAY_MS)}</th><td class="num">+${num(byDay[x.d])}</td><td class="num"><span class="mini" aria-hidden="true"><span style="width:${Math.min(100, (x.total / Math.max(p.threshold, total)) * 100)}%"></span></span>${num(x.total)}</td></tr>`).join("") +
     "</tbody></table>";
 }
 
@@ -187,7 +190,7 @@ async function drawPetitionActions(p, mine) {
   const box = $("petition-actions");
   if (!box) return;
   const key = myKey();
-  const open = p.status === "collecting";
+  const open = p.takes_supports;
   const withdrawable = mine && ["collecting", "awaiting_ruling", "ruling_overdue"].includes(p.status);
   let supported = false;
   if (key) supported = (await ask("find", key)).some((a) => a.kind === "petition_supported" && a.target === p.id);
@@ -259,6 +262,7 @@ function unlocked(box) {
 async function unlock(passphrase, errorBox) {
   const wasm = await mainWasm;
   errorBox.textContent = t("unlocking");
+  await paint();
   try {
     wallet = wasm.Wallet.unlock(localStorage.getItem(KEY_STORE), passphrase);
     errorBox.textContent = "";
@@ -277,10 +281,10 @@ function refusalText(body) {
   return text || t("refusedOther", { m: body.message || body.code || "" });
 }
 
-// The nonce of a new act: microseconds since the epoch, past the key's last
-// (format 2 and later); random for format 1.
-function nonceFor(format, last) {
-  if (format < 2) return new DataView(random(8).buffer).getBigUint64(0).toString();
+// The nonce of a new act (format 2 and later; the page acts only on logs
+// with checkpoints): microseconds since the epoch, past the key's last one
+// as the page's own replay knows it.
+function nonceFor(last) {
   let n = BigInt(Date.now()) * 1000n;
   if (last !== null && last !== undefined && BigInt(last) >= n) n = BigInt(last) + 1n;
   return n.toString();
@@ -291,25 +295,29 @@ async function submitAct(act, box, about) {
   box.innerHTML = "";
   // Acts only go to a log this page verified, whose checkpoint checked out
   // under the log key from genesis: otherwise no receipt could be checked.
-  if (!state.summary || !state.base || !state.logKey || !state.checkpoint || !state.checkpoint.ok) {
-    const r = startResult(box);
+  const checkedLog = () => state.summary && state.base && state.logKey && state.checkpoint && state.checkpoint.ok;
+  const refuseHere = (r) => {
     r.state = "error";
+    r.lines = [];
     sayIn(r, "bad", () => esc(t(state.summary && state.base ? "noReceiptsHere" : "noNodeToSend")));
     return null;
-  }
+  };
+  if (!checkedLog()) return refuseHere(startResult(box));
   const w = await unlocked(box);
   if (!w) return null;
   const r = startResult(box);
   sayIn(r, "", () => esc(t("signing")));
   try {
     for (let attempt = 0; attempt < 2; attempt++) {
+      // Again now: a verification may have ended while the passphrase was typed.
+      if (!checkedLog()) return refuseHere(r);
       const s = state.summary;
       // The key's last nonce, from this page's own replay only.
       const citizen = await ask("citizen", w.publicKey());
       r.lines = [];
       if (!citizen.enrolled) { r.state = "refused"; r.code = "not_enrolled"; sayIn(r, "bad", () => esc(t("notEnrolledYet"))); return null; }
       const keys = act.act === "ballot" ? await ask("ballotKeys") : "";
-      const body = w.sign(s.ledger_id, s.format, nonceFor(s.format, citizen.last_nonce), JSON.stringify(act), keys, random(32));
+      const body = w.sign(s.ledger_id, s.format, nonceFor(citizen.last_nonce), JSON.stringify(act), keys);
       const base = state.base;
       const response = await fetch(base + "/v1/events", { method: "POST", headers: { "content-type": "application/json" }, body });
       const answer = await response.json().catch(() => ({}));
@@ -359,18 +367,23 @@ async function receipted(answer, submission, act, about, r) {
     proof: answer.proof, state: "ok", checked_size: report.size };
   r.state = "done";
   sayIn(r, "ok", () => "✓ " + esc(t("actDone", { i: report.index, n: report.size })));
-  // With witnesses required, ask whether they cosigned a checkpoint that
-  // holds it (the node answers before they do).
-  if (trust().quorum > 0) {
-    const { latest, prefix } = await latestCheckpoint(state.base);
-    const again = latest ? await stillThere(answer.proof, state.logKey, latest, prefix) : { state: "unchecked" };
-    record.state = again.state;
-    if (record.state !== "ok") sayIn(r, "", () => "… " + esc(t("witnessPending")));
-  }
+  // Kept before anything else can fail: the act is recorded.
   const acts = storedActs();
   acts.push(record);
   saveActs(acts);
   const saved = acts.length - 1;
+  // With witnesses required, ask whether they cosigned a checkpoint that
+  // holds it (the node answers before they do).
+  if (trust().quorum > 0) {
+    let again;
+    try {
+      const { latest, prefix } = await latestCheckpoint(state.base);
+      again = latest ? await stillThere(answer.proof, state.logKey, latest, prefix) : { state: "unchecked" };
+    } catch (e) { again = { state: "unchecked" }; }
+    updateAct(record.entry_hash, { state: again.state });
+    r.witnessed = again.state;
+    if (again.state !== "ok") sayIn(r, again.state === "vanished" ? "bad" : "", () => esc(t("witness." + again.state)));
+  }
   if (act.act === "file") sayIn(r, "", () => `<a href="#/petition/${record.entry_hash}">${esc(about)}</a>`);
   sayIn(r, "", () => `<button type="button" class="secondary" data-save="${saved}">${t("saveReceipt")}</button> <a href="#/acts">${t("navActs")}</a>`);
   // The new state: verify again (the page trusts its own replay, not the node).
@@ -387,6 +400,13 @@ async function afterAct(act, position, r) {
   sayIn(r, ballot.counts ? "ok" : "bad", () => (ballot.counts ? "✓ " + esc(t("ballotCounted", { i: position })) : esc(t("supersededAct"))), "ballot-counted");
 }
 
+// Changes the kept act with entry hash `hash` (acts kept meanwhile stay).
+function updateAct(hash, changes) {
+  const acts = storedActs();
+  const act = acts.find((a) => a.entry_hash === hash);
+  if (act) { Object.assign(act, changes); saveActs(acts); }
+}
+
 // ---- file a petition ---------------------------------------------------------
 let screenTimer = null;
 
@@ -398,7 +418,7 @@ function renderFile() {
   const old = { subject: $("file-subject") && $("file-subject").value, title: $("file-title") && $("file-title").value, text: $("file-text") && $("file-text").value };
   const subjects = s.rules.subjects;
   const excluded = subjects.filter((x) => x.excluded);
-  panel.innerHTML = `<p class="meta">${esc(t("fileIntro", { n: s.petitions.length ? s.petitions[s.petitions.length - 1].threshold : s.rules.threshold_supports_min, d: Math.round(s.rules.signing_period_ms / DAY_MS) }))}</p>
+  panel.innerHTML = `<p class="meta">${esc(t("fileIntro", { n: s.threshold_now, d: Math.round(s.rules.signing_period_ms / DAY_MS) }))}</p>
     <form id="file-form">
       <div class="field"><label for="file-subject">${t("subject")}</label>
         <select id="file-subject" required aria-describedby="excluded-note">${subjects.map((x) => `<option value="${esc(x.id)}"${x.excluded ? " disabled" : ""}>${esc(subjectName(x.id))}${x.excluded ? " — " + t("excludedWord") : ""}</option>`).join("")}</select></div>
@@ -446,6 +466,7 @@ async function screenDraft() {
 async function renderVote() {
   const panel = $("vote-panel");
   if (waiting(panel)) return;
+  const drawnFor = drawn;
   const s = state.present;
   if (!s) { panel.innerHTML = `<p class="meta">${t("running")}</p>`; return; }
   const r = routeArg ? s.referendums.find((x) => x.id === routeArg) : null;
@@ -462,10 +483,12 @@ async function renderVote() {
   if (key) {
     const citizen = await ask("citizen", key).catch(() => null);
     if (citizen && !citizen.enrolled) eligibility = `<p class="bad">${t("notEnrolledYet")}</p>`;
-    else if (citizen && citizen.enrolled_at >= r.position) eligibility = `<p class="bad">${t("notInElectorate")}</p>`;
+    else if (citizen && s.format >= 2 && citizen.enrolled_at >= r.position) eligibility = `<p class="bad">${t("notInElectorate")}</p>`;
     const mine = (await ask("find", key).catch(() => [])).filter((a) => a.kind === "ballot_cast" && a.target === r.id);
     if (mine.length) eligibility += `<p class="ok">✓ ${esc(t("alreadyVoted", { i: mine[mine.length - 1].position }))}</p>`;
   } else eligibility = `<p class="meta">${t("needKey")} <a href="#/key">${t("navKey")}</a></p>`;
+  // Drawn again meanwhile (another referendum, a new verification): that one stands.
+  if (drawn !== drawnFor) return;
   panel.innerHTML = `<h3>${esc(r.question)}</h3>
     <p><span class="badge">${t("phase." + r.phase)}</span> <span class="meta">${date(r.opens_at_ms)} – ${date(r.closes_at_ms)}</span></p>
     ${petition ? `<p class="meta">${t("onPetition")}: <a href="#/petition/${petition.id}">${esc(petition.title)}</a></p>` : ""}
@@ -510,8 +533,9 @@ async function renderKey() {
       $("key-message").textContent = t("creating");
       const wasm = await mainWasm;
       try {
-        const created = wasm.Wallet.create(random(32));
-        const lockedText = created.lock(pass, random(40));
+        await paint();
+        const created = wasm.Wallet.create();
+        const lockedText = created.lock(pass);
         localStorage.setItem(KEY_STORE, lockedText);
         wallet = created;
         drawn = "";
@@ -531,8 +555,9 @@ async function renderKey() {
         const kind = wasm.keyTextKind(text);
         let restored;
         // Locked again here: fresh salt and nonce, the current parameters.
-        if (kind === "locked") { restored = wasm.Wallet.unlock(text, pass); localStorage.setItem(KEY_STORE, restored.lock(pass, random(40))); }
-        else if (kind === "secret") { restored = wasm.Wallet.fromKeyFile(text); localStorage.setItem(KEY_STORE, restored.lock(pass, random(40))); }
+        await paint();
+        if (kind === "locked") { restored = wasm.Wallet.unlock(text, pass); localStorage.setItem(KEY_STORE, restored.lock(pass)); }
+        else if (kind === "secret") { restored = wasm.Wallet.fromKeyFile(text); localStorage.setItem(KEY_STORE, restored.lock(pass)); }
         else throw new Error(t("notAKeyFile"));
         wallet = restored;
         drawn = "";
@@ -555,7 +580,7 @@ async function renderKey() {
     <h3>${t("backupTitle")}</h3><p class="meta">${t("backupIntro")}</p>
     <p><button type="button" id="backup-btn">${t("backupBtn")}</button></p>
     ${lossNote}
-    <details class="withdraw"><summary>${t("removeTitle")}</summary><p>${t("removeExplain")}</p><button type="button" class="danger" id="remove-btn">${t("removeBtn")}</button></details>`;
+    <details class="danger-zone"><summary>${t("removeTitle")}</summary><p>${t("removeExplain")}</p><button type="button" class="danger" id="remove-btn">${t("removeBtn")}</button></details>`;
   enrolmentDrawn = "";
   drawEnrolment();
   $("copy-key").addEventListener("click", () => navigator.clipboard && navigator.clipboard.writeText(pk));
@@ -635,9 +660,11 @@ async function recheckActs() {
       counts[result.state]++;
     } catch (e) { a.state = "unchecked"; counts.unchecked++; }
   }
-  saveActs(acts);
-  recheckDone = () => (counts.vanished ? t("recheckBad", { n: counts.vanished })
-    : t("recheckSummary", { ok: counts.ok, pending: counts.pending, unchecked: counts.unchecked + counts.bad }));
+  // Written back act by act: acts kept while this ran are not lost.
+  for (const a of acts) updateAct(a.entry_hash, { state: a.state, checked_size: a.checked_size });
+  recheckDone = () => [counts.vanished ? t("recheckBad", { n: counts.vanished }) : "",
+    counts.bad ? t("recheckBadReceipts", { n: counts.bad }) : "",
+    t("recheckSummary", { ok: counts.ok, pending: counts.pending, unchecked: counts.unchecked })].filter(Boolean).join(" ");
   renderActs();
 }
 
@@ -661,7 +688,7 @@ $("filters").addEventListener("input", () => {
   renderPetitions();
 });
 $("filters").addEventListener("submit", (e) => e.preventDefault());
-$("lang").addEventListener("change", () => { lang = $("lang").value; localStorage.setItem("dauys.lang", lang); drawn = ""; applyLanguage(); route(false); });
+$("lang").addEventListener("change", () => { lang = $("lang").value; localStorage.setItem("dauys.lang", lang); applyLanguage(); route(false); });
 window.addEventListener("hashchange", () => {
   if (location.hash === "#receipt") { route(false); $("receipt-h").scrollIntoView(); return; }
   if (location.hash.startsWith("#referendum-")) return; // an anchor within the ledger view
@@ -710,9 +737,9 @@ async function rawRate(batch, workers, millis, keys) {
 // unlock a throwaway key (argon2id with the current parameters).
 async function keyCost() {
   const wasm = await mainWasm;
-  const throwaway = wasm.Wallet.create(random(32));
+  const throwaway = wasm.Wallet.create();
   let started = performance.now();
-  const locked = throwaway.lock("benchmark passphrase", random(40));
+  const locked = throwaway.lock("benchmark passphrase");
   const lock = performance.now() - started;
   started = performance.now();
   wasm.Wallet.unlock(locked, "benchmark passphrase").free();

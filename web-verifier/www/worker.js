@@ -33,7 +33,6 @@ const ASK = {
   isKnownSecret: (query) => verifier.isKnownSecret(query),
   supportsByDay: (petition) => JSON.parse(verifier.supportsByDay(petition)),
   ballotKeys: () => verifier.ballotKeys(),
-  present,
 };
 
 self.onmessage = (event) => {
@@ -55,7 +54,7 @@ self.onmessage = (event) => {
       const now = Date.now();
       if (now - lastSnapshot > 1000) {
         lastSnapshot = now;
-        self.postMessage({ type: "snapshot", summary: JSON.parse(verifier.summaryAt(now)) });
+        self.postMessage({ type: "snapshot", summary: present(now) });
       }
     } else if (msg.type === "finish") {
       if (msg.partial > 0) throw verifier.truncated(msg.partial);

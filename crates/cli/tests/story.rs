@@ -222,7 +222,8 @@ fn demo_serves_a_verified_ledger_and_the_page() {
     // The live tail: a petition collecting, one awaiting the council, and a
     // secret referendum open for voting now.
     assert!(out.contains("open      Should the village run a school bus for Zhogargy?"), "{out}");
-    assert!(out.contains("awaiting_ruling"), "{out}");
+    assert!(out.contains("awaiting_ruling  6 online + 0 paper / 5 needed"), "{out}");
+    assert!(out.contains("collecting       2 online + 0 paper / 5 needed"), "{out}");
     // The demo's referendum is secret: 2 of 3 trustees decrypted, one voter re-voted.
     assert!(out.contains("secret ballot: 3 trustees, any 2 decrypt; key ceremony complete; 20 ballots counted, 1 superseded by a re-vote; decryption shares from trustees [0, 2]"), "{out}");
     assert!(out.contains("Yes 14, No 6"), "{out}");

@@ -158,6 +158,29 @@ impl Petition {
         self.qualified_at_ms.map(|at| at.saturating_add(rules.council_response_period_ms))
     }
 
+    /// Whether a support (online or on paper) at node time `now_ms` passes
+    /// the signing rules: not withdrawn, ruled on or put to a referendum,
+    /// not (format 2) past its ruling deadline, and within the signing
+    /// period. A qualified petition awaiting its ruling still takes them.
+    pub fn takes_supports(&self, rules: &Rules, version: Version, now_ms: u64) -> Result<(), Rejection> {
+        let status = self.status(rules, now_ms);
+        let closed = self.withdrawn_at_ms.is_some()
+            || self.ruling.is_some()
+            || self.referendum.is_some()
+            || (version >= Version::V2 && status == PetitionStatus::RulingOverdue);
+        if closed {
+            return Err(Rejection::PetitionNotCollecting { petition: hex32(&self.id), status: status.name() });
+        }
+        if now_ms >= self.signing_deadline_ms {
+            return Err(Rejection::OutsideSigningPeriod {
+                petition: hex32(&self.id),
+                deadline_ms: self.signing_deadline_ms,
+                time_ms: now_ms,
+            });
+        }
+        Ok(())
+    }
+
     /// The status at node time `now_ms`.
     pub fn status(&self, rules: &Rules, now_ms: u64) -> PetitionStatus {
         if self.referendum.is_some() {
@@ -1295,24 +1318,7 @@ impl Ledger {
     /// not withdrawn, ruled or in a referendum (format 2 also closes it once
     /// the council's response period has run out), and before its deadline.
     fn check_collecting(&self, p: u32, now: u64) -> Result<(), Rejection> {
-        let petition = self.petition_at(p);
-        let rules = self.rules();
-        let status = petition.status(rules, now);
-        let closed = petition.withdrawn_at_ms.is_some()
-            || petition.ruling.is_some()
-            || petition.referendum.is_some()
-            || (self.view.version >= Version::V2 && status == PetitionStatus::RulingOverdue);
-        if closed {
-            return Err(Rejection::PetitionNotCollecting { petition: hex32(&petition.id), status: status.name() });
-        }
-        if now >= petition.signing_deadline_ms {
-            return Err(Rejection::OutsideSigningPeriod {
-                petition: hex32(&petition.id),
-                deadline_ms: petition.signing_deadline_ms,
-                time_ms: now,
-            });
-        }
-        Ok(())
+        self.petition_at(p).takes_supports(self.rules(), self.view.version, now)
     }
 }
 

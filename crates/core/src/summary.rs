@@ -6,14 +6,17 @@ use crate::event::{Outcome, Rules};
 use crate::state::{outcome, District, LedgerView, Petition, Referendum};
 use crate::verify::Verified;
 
-/// A petition with its status and deadlines at the ledger's time.
+/// A petition with its status and deadlines at the summary's `as_of_ms`.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct PetitionView {
     /// The petition record.
     #[serde(flatten)]
     pub petition: Petition,
-    /// Status at the ledger's time.
+    /// Status at the summary's `as_of_ms`.
     pub status: &'static str,
+    /// Whether a support at `as_of_ms` would pass the signing rules
+    /// ([`Petition::takes_supports`]).
+    pub takes_supports: bool,
     /// Online plus paper supports.
     pub supports_total: u64,
     /// End of the council's response period, once qualified.
@@ -26,7 +29,7 @@ pub struct ReferendumView {
     /// The referendum record.
     #[serde(flatten)]
     pub referendum: Referendum,
-    /// `scheduled`, `open`, `closed` or `declared`, at the ledger's time.
+    /// `scheduled`, `open`, `closed` or `declared`, at `as_of_ms`.
     pub phase: &'static str,
     /// Valid ballots.
     pub ballots: u64,
@@ -56,6 +59,8 @@ pub struct Summary {
     pub as_of_ms: u64,
     /// Voters enrolled now.
     pub enrolled: u64,
+    /// The threshold a petition filed now would get.
+    pub threshold_now: u64,
     /// The published rules.
     pub rules: Rules,
     /// Role keys.
@@ -78,6 +83,7 @@ pub fn petition_view(ledger: &LedgerView, petition: &Petition, now_ms: u64) -> P
     PetitionView {
         petition: petition.clone(),
         status: petition.status(rules, now_ms).name(),
+        takes_supports: petition.takes_supports(rules, ledger.version(), now_ms).is_ok(),
         supports_total: petition.supports(),
         ruling_deadline_ms: petition.ruling_deadline_ms(rules),
     }
@@ -126,6 +132,7 @@ impl Summary {
             time_ms: ledger.time_ms(),
             as_of_ms: now,
             enrolled: ledger.enrolled(),
+            threshold_now: crate::state::threshold(&genesis.rules, ledger.enrolled()),
             rules: genesis.rules.clone(),
             commission_key: hex::encode(genesis.commission_key),
             council_key: hex::encode(genesis.council_key),
