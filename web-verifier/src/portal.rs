@@ -91,7 +91,7 @@ pub enum KeyText {
 /// contains a secret key file's header is a secret (FORMAT.md 16.1).
 pub fn key_text_kind(text: &str) -> KeyText {
     let trimmed = text.trim_start();
-    if text.contains(dauys_core::crypto::SECRET_KEY_HEADER) {
+    if dauys_core::crypto::is_secret_key_text(text.as_bytes()) {
         KeyText::Secret
     } else if serde_json::from_str::<LockedKey>(trimmed).is_ok_and(|k| k.format == LOCKED_KEY_FORMAT) {
         KeyText::Locked

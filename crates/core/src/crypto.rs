@@ -153,6 +153,13 @@ impl Keypair {
 /// The first line of every secret key file begins with this.
 pub const SECRET_KEY_HEADER: &str = "DAUYS SECRET KEY";
 
+/// Whether `text` is (or contains) a dauys secret key file: wherever a
+/// public key, a ledger or a receipt is expected (the command line, the
+/// page's "find my act"), it is refused without echoing any of it.
+pub fn is_secret_key_text(text: &[u8]) -> bool {
+    text.windows(SECRET_KEY_HEADER.len()).any(|w| w == SECRET_KEY_HEADER.as_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -127,13 +127,7 @@ pub enum StartError {
     Fork(String),
 }
 
-pub use dauys_core::crypto::SECRET_KEY_HEADER;
-
-/// Whether `text` is (or contains) a dauys secret key file: commands that
-/// expect public keys or ledgers refuse it without echoing any of it.
-pub fn is_secret_key_text(text: &[u8]) -> bool {
-    text.windows(SECRET_KEY_HEADER.len()).any(|w| w == SECRET_KEY_HEADER.as_bytes())
-}
+pub use dauys_core::crypto::{is_secret_key_text, SECRET_KEY_HEADER};
 
 /// The content of a secret key file: the header, a warning, the seed.
 pub fn secret_key_text(keypair: &Keypair) -> String {
