@@ -54,6 +54,21 @@ pub struct BallotKeys {
     pub keys: BTreeMap<String, (String, usize)>,
 }
 
+impl BallotKeys {
+    /// The keys by referendum id, decoded; entries that are not 64 hex
+    /// digits are left out.
+    pub fn parsed(&self) -> HashMap<Hash, (dauys_core::secret::ElectionKey, usize)> {
+        self.keys
+            .iter()
+            .filter_map(|(id, (key, options))| {
+                let id = dauys_core::hexser::parse::<32>(id).ok()?;
+                let key = dauys_core::hexser::parse::<32>(key).ok()?;
+                Some((id, (dauys_core::secret::ElectionKey(key), *options)))
+            })
+            .collect()
+    }
+}
+
 /// A secret ballot's proofs were not checked here (not a secret ballot, or
 /// no election key known yet): the coordinator checks them itself.
 pub const BALLOT_UNCHECKED: u8 = 0;
@@ -81,15 +96,7 @@ pub fn ballot_verdicts(batch: &[u8], keys_json: &str) -> Vec<u8> {
     let Ok(ledger_id) = dauys_core::hexser::parse::<32>(&parsed.ledger_id) else {
         return vec![BALLOT_UNCHECKED; lines(batch).count()];
     };
-    let keys: HashMap<Hash, (dauys_core::secret::ElectionKey, usize)> = parsed
-        .keys
-        .iter()
-        .filter_map(|(id, (key, options))| {
-            let id = dauys_core::hexser::parse::<32>(id).ok()?;
-            let key = dauys_core::hexser::parse::<32>(key).ok()?;
-            Some((id, (dauys_core::secret::ElectionKey(key), *options)))
-        })
-        .collect();
+    let keys = parsed.parsed();
     lines(batch).map(|line| ballot_verdict(line, &ledger_id, &keys)).collect()
 }
 

@@ -14,7 +14,7 @@ use base64::prelude::{Engine as _, BASE64_STANDARD as BASE64};
 use crypto_secretbox::aead::{Aead, KeyInit};
 use crypto_secretbox::XSalsa20Poly1305;
 use dauys_core::event::{Ballot, Body, Payload, Version};
-use dauys_core::secret::{BallotContext, ElectionKey, SecretBallot};
+use dauys_core::secret::{BallotContext, SecretBallot};
 use dauys_core::{Hash, Keypair, Submission};
 use rand_chacha::rand_core::SeedableRng;
 use unicode_normalization::UnicodeNormalization as _;
@@ -320,15 +320,14 @@ impl Wallet {
         // replay derived, nothing is signed (never a choice in the clear).
         let keys: crate::BallotKeys =
             serde_json::from_str(keys_json).map_err(|e| format!("the election keys are unreadable: {e}"))?;
-        let Some((key, options)) = keys.keys.get(&hex::encode(referendum)) else {
+        let Some(&(key, options)) = keys.parsed().get(referendum) else {
             return Err("no election key for this referendum: its key ceremony is not complete".into());
         };
-        let key = ElectionKey(id(key, "the election key")?);
         let seed: Zeroizing<[u8; 32]> =
             Zeroizing::new(entropy.try_into().map_err(|_| "a ballot needs exactly 32 random bytes".to_owned())?);
         let mut rng = rand_chacha::ChaCha20Rng::from_seed(*seed);
         let voter = self.keypair.public();
-        let context = BallotContext { ledger_id, referendum, voter: &voter, key: &key, options: *options };
+        let context = BallotContext { ledger_id, referendum, voter: &voter, key: &key, options };
         let ballot = SecretBallot::encrypt(&context, choice, &mut rng).map_err(|e| e.to_string())?;
         Ok(Body::BallotCast { referendum: *referendum, ballot: Ballot::Secret(ballot) })
     }
