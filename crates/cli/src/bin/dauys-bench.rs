@@ -260,11 +260,7 @@ fn ingest(clients: usize, events: usize, with_witness: bool) -> anyhow::Result<(
         batched / syncs.max(1.0)
     );
     if acked > 0 {
-        println!(
-            "latency p50: {:.1} ms, p99: {:.1} ms",
-            ms(percentile(&latencies, 500)),
-            ms(percentile(&latencies, 990))
-        );
+        print_latency(&latencies);
     }
     Ok(())
 }
@@ -303,6 +299,12 @@ fn post_all(url: &str, per_client: Vec<Vec<Submission>>) -> (Vec<Duration>, usiz
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+/// The median and 99th percentile of `sorted` latencies, as both ingest
+/// benchmarks report them.
+fn print_latency(sorted: &[Duration]) {
+    println!("latency p50: {:.1} ms, p99: {:.1} ms", ms(percentile(sorted, 500)), ms(percentile(sorted, 990)));
 }
 
 fn tempfile_dir() -> anyhow::Result<PathBuf> {
@@ -700,11 +702,7 @@ fn ingest_secret(clients: usize, ballots: usize) -> anyhow::Result<()> {
         100.0 * acked as f64 / elapsed.as_secs_f64() / one_core
     );
     if acked > 0 {
-        println!(
-            "latency p50: {:.1} ms, p99: {:.1} ms",
-            ms(percentile(&latencies, 500)),
-            ms(percentile(&latencies, 990))
-        );
+        print_latency(&latencies);
     }
     Ok(())
 }
